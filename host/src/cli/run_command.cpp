@@ -1,0 +1,121 @@
+#include "cli/cli.h"
+#include "cli/setup.h"
+#include "http/http_server.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "runtime/connector_manager.h"
+#include "store/store.h"
+
+#include <signal.h>
+
+#include <memory>
+#include <ostream>
+
+namespace switchboard::host::cli {
+
+namespace {
+
+void configureLogger(const config::LogConfig& log) {
+    Logger::instance().configure(parseLogLevel(log.level).value_or(LogLevel::Info),
+                                 log.format == "json" ? Logger::Format::Json : Logger::Format::Text);
+}
+
+void logRegistry(const PluginRegistry& registry) {
+    for (const auto& e : registry.errors()) logError(e);
+    for (const auto& w : registry.warnings()) logWarn(w);
+    for (const auto& p : registry.plugins())
+        logDebug("plugin loaded", {{"plugin", p->name()}, {"version", p->version()}, {"file", p->file()}});
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out.empty() ? "-" : out;
+}
+
+// SIGHUP: re-read the config; on any error keep running the current one.
+void reload(const std::string& file, config::HostConfig& running, ConnectorManager& manager,
+            HttpServer& server) {
+    logInfo("SIGHUP: reloading configuration", {{"file", file}});
+    Setup next = loadSetup(file, {});
+    if (!next.ok()) {
+        for (const auto& e : next.errors) logError("reload refused: " + e);
+        logError("configuration not reloaded; the running configuration stays in effect");
+        return;
+    }
+    logRegistry(next.registry);
+    configureLogger(next.config->log);
+    const auto& a = running.server;
+    const auto& b = next.config->server;
+    if (a.host != b.host || a.port != b.port || a.maxBodyBytes != b.maxBodyBytes || a.threads != b.threads ||
+        a.publicUrl != b.publicUrl || running.store.sqlitePath != next.config->store.sqlitePath)
+        logWarn("server or store settings changed; they take effect after a restart of switchboard");
+    server.setApiToken(b.apiToken);
+    running = *next.config;
+    ApplySummary s = manager.apply(std::move(next.plan.instances));
+    logInfo("configuration reloaded", {{"added", join(s.added)},
+                                       {"removed", join(s.removed)},
+                                       {"restarted", join(s.restarted)},
+                                       {"unchanged", join(s.unchanged)}});
+}
+
+}  // namespace
+
+int runCommand(const std::vector<std::string>& args, Streams io) {
+    CommonArgs a = parseCommonArgs(args);
+    if (!a.error.empty() || a.configFile.empty() || !a.positional.empty()) {
+        io.err << "switchboard run: " << (a.error.empty() ? "expected -c FILE" : a.error) << "\n";
+        return 2;
+    }
+    // Block the control signals before any thread starts, so only sigwait below sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    Setup setup = loadSetup(a.configFile, a.pluginDirs);
+    if (!setup.ok()) {
+        for (const auto& e : setup.errors) io.err << e << "\n";
+        for (const auto& e : setup.registry.errors()) io.err << "note: " << e << "\n";
+        io.err << "switchboard: not started: fix the config (switchboard check-config -c " << a.configFile << ")\n";
+        return 1;
+    }
+    config::HostConfig running = *setup.config;
+    configureLogger(running.log);
+    logRegistry(setup.registry);
+
+    try {
+        Store store(running.store.sqlitePath);
+        logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
+        Metrics metrics;
+        ConnectorManager manager(store, metrics);
+        HttpServer server(running.server, manager, metrics);
+        server.start();
+        manager.apply(std::move(setup.plan.instances));
+        logInfo("switchboard " SWITCHBOARD_VERSION " running",
+                {{"listen", running.server.host + ":" + std::to_string(server.port())}, {"config", a.configFile}});
+
+        while (true) {
+            int sig = 0;
+            if (sigwait(&signals, &sig) != 0) continue;
+            if (sig == SIGHUP) {
+                reload(a.configFile, running, manager, server);
+                continue;
+            }
+            logInfo(sig == SIGINT ? "SIGINT: shutting down" : "SIGTERM: shutting down");
+            break;
+        }
+        server.stop();
+        manager.shutdown();
+        logInfo("stopped");
+        return 0;
+    } catch (const std::exception& e) {
+        logError(std::string("switchboard: ") + e.what());
+        io.err << "switchboard: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace switchboard::host::cli

@@ -1,0 +1,101 @@
+// switchboard.yaml: the host's configuration, parsed with yaml-cpp, with ${env:NAME} and
+// ${file:PATH} references resolved, and every error reported at once with file, line and
+// option path. The reference of every key is config/README.md.
+#pragma once
+
+#include "plugin/option_schema.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::host::config {
+
+struct SourceLocation {
+    std::string file;
+    int line = 0;    // 1-based; 0 when unknown
+    int column = 0;  // 1-based; 0 when unknown
+};
+
+// One problem in the config: "FILE:LINE:COL: PATH: MESSAGE".
+struct ConfigError {
+    SourceLocation where;
+    std::string path;  // e.g. "connectors[0].options.port" or "server.listen"
+    std::string message;
+    std::string format() const;
+};
+
+// An option value as written under connectors[i].options, before schema validation.
+// A YAML sequence gives several values; a scalar gives one.
+struct RawOption {
+    std::vector<std::string> values;
+    bool isList = false;
+    bool fromReference = false;  // came from ${env:..} or ${file:..}: never echo it in errors
+    SourceLocation where;
+};
+
+struct ConnectorConfig {
+    std::string name;    // instance name, [a-z0-9][a-z0-9_-]*
+    std::string plugin;  // registry name of the plugin
+    bool enabled = true;
+    std::map<std::string, RawOption> options;
+    SourceLocation where;  // of the connectors[i] entry
+    std::string path;      // "connectors[i]"
+};
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    std::optional<std::string> apiToken;  // resolved secret; never logged
+    std::string publicUrl;                // e.g. https://hooks.example.com (for signature checks)
+    size_t maxBodyBytes = 1024 * 1024;
+    unsigned threads = 16;
+};
+
+struct StoreConfig {
+    std::string sqlitePath = "switchboard.db";  // relative paths are relative to the config file
+};
+
+struct LogConfig {
+    std::string format = "text";  // text | json
+    std::string level = "info";   // trace | debug | info | warn | error
+};
+
+struct HostConfig {
+    std::string file;  // the file it was read from
+    ServerConfig server;
+    StoreConfig store;
+    LogConfig log;
+    std::vector<std::string> pluginPaths;  // relative paths resolved against the config file
+    std::vector<ConnectorConfig> connectors;
+};
+
+struct LoadResult {
+    std::optional<HostConfig> config;  // set when there is no error
+    std::vector<ConfigError> errors;
+};
+
+// Reads and checks the file's structure (not plugin options: see validateOptions).
+LoadResult loadFile(const std::string& path);
+// Same, from text (file is used in error locations only).
+LoadResult loadText(const std::string& text, const std::string& file);
+
+// Validated options ready for the plugin: one (name, value) per value, declared order,
+// defaults filled, durations in milliseconds, booleans as "true"/"false".
+struct ResolvedOptions {
+    std::vector<std::pair<std::string, std::string>> entries;
+};
+
+// Checks a connector's options against its plugin's schema: unknown key (listing the
+// allowed ones and suggesting the nearest), wrong type, missing required, a list where a
+// scalar is expected. Appends every error; fills out when there is none.
+void validateOptions(const ConnectorConfig& connector, const OptionSchema& schema,
+                     ResolvedOptions& out, std::vector<ConfigError>& errors);
+
+// The nearest candidate by edit distance, when close enough to be a likely typo.
+std::optional<std::string> suggestNearest(const std::string& name,
+                                          const std::vector<std::string>& candidates);
+
+}  // namespace switchboard::host::config

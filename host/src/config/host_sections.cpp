@@ -1,0 +1,94 @@
+// The small host-level sections: store, plugins and log.
+#include "config/parse_context.h"
+#include "config/suggest.h"
+
+#include <algorithm>
+
+namespace switchboard::host::config {
+
+namespace {
+
+const std::vector<std::string> kStoreKinds = {"sqlite"};  // postgresql comes later
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+const std::vector<std::string> kLogFormats = {"text", "json"};
+
+// A value that must be one of a fixed set of words.
+void parseChoice(ParseContext& ctx, const MapEntry& entry, const std::vector<std::string>& choices,
+                 std::string& out) {
+    auto value = ctx.scalar(entry);
+    if (!value) return;
+    if (std::find(choices.begin(), choices.end(), value->text) == choices.end()) {
+        std::string message = "expects one of " + joinNames(choices) + ", got " +
+                              showValue(value->text, value->fromReference);
+        if (auto nearest = suggestNearest(value->text, choices); nearest && !value->fromReference) {
+            message += " (did you mean '" + *nearest + "'?)";
+        }
+        ctx.error(value->where, entry.path, message);
+        return;
+    }
+    out = value->text;
+}
+
+void parseSqlite(ParseContext& ctx, const MapEntry& kind, StoreConfig& store) {
+    for (const MapEntry& entry : ctx.mapEntries(kind.value, kind.path, {"path"})) {
+        auto value = ctx.scalar(entry, "a file path");
+        if (!value) continue;
+        if (value->text.empty()) {
+            ctx.error(value->where, entry.path, "is empty");
+        } else if (value->text == ":memory:") {
+            store.sqlitePath = value->text;  // SQLite's in-memory database, not a file name
+        } else {
+            store.sqlitePath = ctx.resolvePath(value->text);
+        }
+    }
+}
+
+}  // namespace
+
+void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store) {
+    std::vector<MapEntry> kinds;
+    for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {})) {
+        if (std::find(kStoreKinds.begin(), kStoreKinds.end(), entry.key) == kStoreKinds.end()) {
+            ctx.error(ctx.locate(entry.keyNode), entry.path,
+                      unknownNameMessage("store kind", entry.key, kStoreKinds, "known"));
+            continue;
+        }
+        kinds.push_back(entry);
+    }
+    if (kinds.size() > 1) {
+        ctx.error(ctx.locate(kinds[1].keyNode), kinds[1].path,
+                  "only one store may be configured (" + kinds[0].key + " is set at line " +
+                      std::to_string(ctx.locate(kinds[0].keyNode).line) + ")");
+        return;
+    }
+    if (!kinds.empty() && kinds[0].key == "sqlite") parseSqlite(ctx, kinds[0], store);
+}
+
+void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::string>& pluginPaths) {
+    for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {"paths"})) {
+        // One directory may be written without the list brackets.
+        std::vector<std::pair<YAML::Node, std::string>> items;
+        if (entry.value.IsSequence()) {
+            for (size_t i = 0; i < entry.value.size(); ++i) {
+                items.emplace_back(entry.value[i], entry.path + "[" + std::to_string(i) + "]");
+            }
+        } else if (!entry.value.IsNull()) {
+            items.emplace_back(entry.value, entry.path);
+        }
+        for (const auto& [node, path] : items) {
+            auto value = ctx.scalar(node, ctx.locate(node), path, "a directory path");
+            if (!value) continue;
+            if (value->text.empty()) ctx.error(value->where, path, "is empty");
+            else pluginPaths.push_back(ctx.resolvePath(value->text));
+        }
+    }
+}
+
+void parseLog(ParseContext& ctx, const MapEntry& section, LogConfig& log) {
+    for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {"level", "format"})) {
+        if (entry.key == "level") parseChoice(ctx, entry, kLogLevels, log.level);
+        else parseChoice(ctx, entry, kLogFormats, log.format);
+    }
+}
+
+}  // namespace switchboard::host::config

@@ -1,0 +1,30 @@
+// /api/v1/...: the connector status and control API, behind a bearer token.
+#pragma once
+
+#include "http/api_token.h"
+#include "http/http_types.h"
+#include "http/route_match.h"
+#include "runtime/host_control.h"
+
+namespace switchboard::host::http {
+
+class ApiHandler {
+public:
+    ApiHandler(HostControl& control, const ApiToken& token);
+
+    // Authenticates first, so nothing about the API leaks to an anonymous caller.
+    Reply handle(const RequestContext& request, const RouteMatch& route) const;
+
+private:
+    Reply list(const RequestContext& request) const;
+    Reply one(const RequestContext& request, const RouteMatch& route) const;
+    Reply action(const RequestContext& request, const RouteMatch& route) const;
+
+    HostControl& control_;
+    const ApiToken& token_;
+};
+
+// 405 with the Allow header.
+Reply methodNotAllowed(const std::string& method, const std::string& allow);
+
+}  // namespace switchboard::host::http

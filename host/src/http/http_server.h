@@ -1,0 +1,38 @@
+// The host's HTTP server: probes, Prometheus metrics, connector webhooks and the admin API
+// (docs/api.md). Built on POCO Net; the handlers only see plain request/reply data.
+#pragma once
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "runtime/host_control.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace switchboard::host {
+
+class HttpServer {
+public:
+    HttpServer(const config::ServerConfig& cfg, HostControl& control, Metrics& metrics);
+    ~HttpServer();  // stops if running
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Throws std::runtime_error("cannot listen on HOST:PORT: <reason>") when the bind fails.
+    void start();
+    // Graceful: stops accepting, waits (bounded) for requests in flight, then closes the
+    // remaining connections and waits for their threads.
+    void stop();
+    // The bound port (the configured one may be 0: ephemeral). 0 before start().
+    uint16_t port() const;
+    // SIGHUP may change it; thread-safe. nullopt (or empty) disables /api (403).
+    void setApiToken(std::optional<std::string> token);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard::host

@@ -1,0 +1,362 @@
+#include "runtime/connector_instance.h"
+
+#include "log/log.h"
+#include "runtime/host_services.h"
+#include "runtime/time_format.h"
+
+#include <nlohmann/json.hpp>
+
+#include <random>
+
+namespace switchboard::host {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kDefaultPollInterval = std::chrono::seconds(10);
+constexpr auto kCommandTimeout = std::chrono::seconds(30);
+
+sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
+
+const char* statusName(sb_status s) {
+    switch (s) {
+        case SB_OK: return "OK";
+        case SB_RETRY: return "RETRY";
+        case SB_FAIL_DATA: return "FAIL_DATA";
+        case SB_FAIL_FATAL: return "FAIL_FATAL";
+        case SB_FAIL_CONFIG: return "FAIL_CONFIG";
+        case SB_UNSUPPORTED: return "UNSUPPORTED";
+    }
+    return "UNKNOWN";
+}
+
+// An error buffer the plugin writes into; always NUL-terminated.
+struct ErrBuf {
+    char data[SB_ERRBUF_MIN_CAPACITY * 4] = {0};
+    sb_errbuf abi() { return sb_errbuf{data, sizeof data}; }
+    std::string text(const char* fallback) const { return data[0] ? std::string(data) : std::string(fallback); }
+};
+
+}  // namespace
+
+const char* instanceStateName(InstanceState state) {
+    switch (state) {
+        case InstanceState::Disabled: return "disabled";
+        case InstanceState::Starting: return "starting";
+        case InstanceState::Running: return "running";
+        case InstanceState::Paused: return "paused";
+        case InstanceState::Backoff: return "backoff";
+        case InstanceState::Failed: return "failed";
+        case InstanceState::Stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+ConnectorInstance::ConnectorInstance(InstanceSpec spec, Store& store, Metrics& metrics, BackoffPolicy backoff)
+    : spec_(std::move(spec)), store_(store), metrics_(metrics), backoffPolicy_(backoff) {
+    scope_ = spec_.plugin->kindName() + ":" + spec_.plugin->name() + ":" + spec_.name();
+    if (!spec_.config.enabled) state_ = InstanceState::Disabled;
+}
+
+ConnectorInstance::~ConnectorInstance() { shutdown(); }
+
+void ConnectorInstance::launch() {
+    if (state_ == InstanceState::Disabled) {
+        settled_ = true;
+        return;
+    }
+    thread_ = std::thread([this] { supervise(); });
+}
+
+void ConnectorInstance::shutdown() {
+    {
+        std::lock_guard lock(mutex_);
+        desired_ = Desired::Quit;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void ConnectorInstance::countRejected(const std::string& reason) {
+    counters_.rejected++;
+    metrics_.add("switchboard_messages_rejected_total", {{"instance", name()}, {"reason", reason}});
+}
+
+void ConnectorInstance::fail(sb_status status, const std::string& stage, const std::string& message) {
+    counters_.failures++;
+    metrics_.add("switchboard_connector_failures_total", {{"instance", name()}});
+    const std::string text = stage + " failed (" + statusName(status) + "): " + message;
+    std::lock_guard lock(mutex_);
+    lastError_ = text;
+    lastErrorAt_ = formatUtc(std::chrono::system_clock::now());
+    if (status == SB_FAIL_CONFIG) {
+        // A configuration problem does not heal by waiting: wait for a restart or a reload.
+        state_ = InstanceState::Failed;
+        nextRetryAt_.clear();
+        Logger::instance().write(LogLevel::Error, scope_, text + "; fix the config and reload (SIGHUP) or restart");
+        return;
+    }
+    currentBackoff_ = currentBackoff_.count() == 0 ? backoffPolicy_.initial
+                                                   : std::min(currentBackoff_ * 2, backoffPolicy_.max);
+    // ±20% jitter so instances failing together do not retry in lockstep.
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    auto delay = std::chrono::milliseconds(static_cast<int64_t>(currentBackoff_.count() * jitter(rng)));
+    nextRetry_ = Clock::now() + delay;
+    nextRetryAt_ = formatUtc(std::chrono::system_clock::now() + delay);
+    state_ = InstanceState::Backoff;
+    Logger::instance().write(LogLevel::Error, scope_,
+                             text + "; retrying in " + std::to_string(delay.count()) + " ms");
+}
+
+bool ConnectorInstance::createAndStart() {
+    std::unique_lock calls(callMutex_);
+    const auto& d = spec_.plugin->descriptor();
+    if (plugin_ == nullptr) {
+        std::vector<sb_kv> entries;
+        for (const auto& [k, v] : spec_.options.entries) entries.push_back(sb_kv{span(k), span(v)});
+        sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(), span(name())};
+        ErrBuf err;
+        sb_plugin_instance_plugin_ptr created = nullptr;
+        sb_status s = d.create(&hostServices(), &hostHandle_, &cfg, &created, err.abi());
+        if (s != SB_OK || created == nullptr) {
+            calls.unlock();
+            fail(s == SB_OK ? SB_FAIL_FATAL : s, "create",
+                 err.text(s == SB_OK ? "create returned OK without an instance" : "the plugin gave no reason"));
+            return false;
+        }
+        plugin_ = created;
+    }
+    ErrBuf err;
+    sb_status s = d.start(plugin_, err.abi());
+    if (s != SB_OK) {
+        // A half-started instance is thrown away so the retry starts clean.
+        ErrBuf ignored;
+        d.stop(plugin_, ignored.abi());
+        d.destroy(plugin_);
+        plugin_ = nullptr;
+        calls.unlock();
+        fail(s, "start", err.text("the plugin gave no reason"));
+        return false;
+    }
+    calls.unlock();
+    std::lock_guard lock(mutex_);
+    state_ = InstanceState::Running;
+    currentBackoff_ = std::chrono::milliseconds(0);
+    nextRetryAt_.clear();
+    polling_ = spec_.plugin->canPoll();
+    nextPoll_ = Clock::now();
+    Logger::instance().write(LogLevel::Info, scope_, "started");
+    return true;
+}
+
+void ConnectorInstance::stopAndDestroy(bool destroy) {
+    std::unique_lock calls(callMutex_);
+    if (plugin_ == nullptr) return;
+    const auto& d = spec_.plugin->descriptor();
+    ErrBuf err;
+    sb_status s = d.stop(plugin_, err.abi());
+    if (s != SB_OK)
+        Logger::instance().write(LogLevel::Warn, scope_, std::string("stop returned ") + statusName(s) + ": " +
+                                                             err.text("no reason given"));
+    if (destroy) {
+        d.destroy(plugin_);
+        plugin_ = nullptr;
+    }
+}
+
+void ConnectorInstance::doPoll() {
+    sb_status s;
+    ErrBuf err;
+    sb_poll_result result{static_cast<uint32_t>(sizeof(sb_poll_result)), 0};
+    {
+        std::shared_lock calls(callMutex_);
+        if (plugin_ == nullptr || state_ != InstanceState::Running) return;
+        s = spec_.plugin->descriptor().poll(plugin_, &result, err.abi());
+    }
+    std::chrono::milliseconds next = result.next_poll_ms ? std::chrono::milliseconds(result.next_poll_ms)
+                                                         : std::chrono::milliseconds(kDefaultPollInterval);
+    if (s == SB_UNSUPPORTED) {
+        std::lock_guard lock(mutex_);
+        polling_ = false;
+        return;
+    }
+    if (s == SB_FAIL_FATAL) {
+        stopAndDestroy(true);
+        fail(s, "poll", err.text("the plugin gave no reason"));
+        return;
+    }
+    if (s != SB_OK) {
+        Logger::instance().write(LogLevel::Warn, scope_, std::string("poll returned ") + statusName(s) + ": " +
+                                                             err.text("no reason given"));
+        counters_.failures++;
+    }
+    std::lock_guard lock(mutex_);
+    nextPoll_ = Clock::now() + next;
+}
+
+void ConnectorInstance::supervise() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+        if (desired_ == Desired::Quit) break;
+        if (restartRequested_) {
+            restartRequested_ = false;
+            lock.unlock();
+            stopAndDestroy(true);
+            lock.lock();
+            counters_.restarts++;
+            currentBackoff_ = std::chrono::milliseconds(0);
+            state_ = desired_ == Desired::Pause ? InstanceState::Paused : InstanceState::Starting;
+        }
+        InstanceState st = state_;
+        if (desired_ == Desired::Pause && st == InstanceState::Running) {
+            state_ = InstanceState::Paused;  // first, so new webhooks get 503 at once
+            lock.unlock();
+            stopAndDestroy(false);
+            lock.lock();
+            Logger::instance().write(LogLevel::Info, scope_, "paused");
+        } else if (desired_ == Desired::Pause && st == InstanceState::Backoff) {
+            state_ = InstanceState::Paused;
+        } else if (desired_ == Desired::Run &&
+                   (st == InstanceState::Starting || st == InstanceState::Paused ||
+                    (st == InstanceState::Backoff && Clock::now() >= nextRetry_))) {
+            state_ = InstanceState::Starting;
+            lock.unlock();
+            createAndStart();
+            lock.lock();
+            settled_ = true;
+        }
+        if (state_ == InstanceState::Running && polling_ && Clock::now() >= nextPoll_) {
+            lock.unlock();
+            doPoll();
+            lock.lock();
+        }
+        completed_ = requested_;
+        done_.notify_all();
+
+        auto wakeAt = Clock::now() + std::chrono::seconds(1);
+        if (state_ == InstanceState::Backoff) wakeAt = std::min(wakeAt, nextRetry_);
+        if (state_ == InstanceState::Running && polling_) wakeAt = std::min(wakeAt, nextPoll_);
+        const uint64_t seen = requested_;
+        wake_.wait_until(lock, wakeAt, [&] { return requested_ != seen || desired_ == Desired::Quit; });
+    }
+    state_ = InstanceState::Stopped;
+    lock.unlock();
+    stopAndDestroy(true);
+    Logger::instance().write(LogLevel::Info, scope_, "stopped");
+}
+
+ControlResult ConnectorInstance::command(Desired desired, bool restart, const std::string& done) {
+    std::unique_lock lock(mutex_);
+    if (state_ == InstanceState::Disabled)
+        return {ControlOutcome::Conflict, "connector '" + name() + "' is disabled in config (enabled: false)"};
+    if (desired_ == Desired::Quit) return {ControlOutcome::Conflict, "connector '" + name() + "' is shutting down"};
+    desired_ = desired;
+    if (restart) restartRequested_ = true;
+    const uint64_t ticket = ++requested_;
+    wake_.notify_all();
+    if (!done_.wait_for(lock, kCommandTimeout, [&] { return completed_ >= ticket; }))
+        return {ControlOutcome::Conflict, "connector '" + name() + "' did not finish in time; state is " +
+                                              instanceStateName(state_)};
+    return {ControlOutcome::Ok, done + "; state is " + instanceStateName(state_)};
+}
+
+ControlResult ConnectorInstance::pause() { return command(Desired::Pause, false, "paused"); }
+
+ControlResult ConnectorInstance::resume() {
+    {
+        // A resume of a failed instance retries now rather than waiting out the backoff.
+        std::lock_guard lock(mutex_);
+        if (state_ == InstanceState::Backoff) nextRetry_ = Clock::now();
+    }
+    return command(Desired::Run, false, "resumed");
+}
+
+ControlResult ConnectorInstance::restart() {
+    return command(desired_ == Desired::Pause ? Desired::Pause : Desired::Run, true, "restarted");
+}
+
+WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, WebhookResponse& response) {
+    if (!spec_.plugin->hasWebhooks()) return WebhookOutcome::NotFound;
+    counters_.webhookRequests++;
+    std::shared_lock calls(callMutex_);
+    if (plugin_ == nullptr || state_ != InstanceState::Running) return WebhookOutcome::Unavailable;
+
+    std::vector<sb_kv> headers;
+    headers.reserve(request.headers.size());
+    for (const auto& [k, v] : request.headers) headers.push_back(sb_kv{span(k), span(v)});
+    sb_http_request req{static_cast<uint32_t>(sizeof(sb_http_request)), span(request.method), span(request.path),
+                        span(request.query), headers.data(), headers.size(), span(request.body),
+                        span(request.remoteAddr), span(request.publicUrl)};
+    response = WebhookResponse{};
+    sb_http_response resp{};
+    resp.struct_size = sizeof(sb_http_response);
+    resp.status = 200;
+    resp.host_ctx = &response;
+    resp.set_header = [](void* ctx, sb_str name, sb_str value) {
+        auto* r = static_cast<WebhookResponse*>(ctx);
+        r->headers.emplace_back(std::string(name.data ? name.data : "", name.size),
+                                std::string(value.data ? value.data : "", value.size));
+    };
+    resp.write_body = [](void* ctx, sb_str data) {
+        if (data.data) static_cast<WebhookResponse*>(ctx)->body.append(data.data, data.size);
+    };
+    ErrBuf err;
+    sb_status s = spec_.plugin->descriptor().handle_webhook(plugin_, &req, &resp, err.abi());
+    response.status = resp.status;
+    if (response.status < 100 || response.status > 599) {
+        Logger::instance().write(LogLevel::Error, scope_,
+                                 "webhook answered an invalid HTTP status " + std::to_string(resp.status));
+        response.status = 500;
+    }
+    if (s == SB_OK) return WebhookOutcome::Handled;
+
+    const std::string why = err.text("the plugin gave no reason");
+    Logger::instance().write(LogLevel::Warn, scope_, std::string("webhook returned ") + statusName(s) + ": " + why);
+    if (response.status < 400) {
+        // The plugin failed without writing an error answer: give the caller a generic one.
+        // The plugin's own text stays in the log: it may describe internals a caller must not see.
+        response.status = s == SB_RETRY ? 503 : s == SB_FAIL_DATA ? 400 : 500;
+        response.headers = {{"Content-Type", "application/json"}};
+        if (s == SB_RETRY) response.headers.emplace_back("Retry-After", "1");
+        const char* text = s == SB_RETRY       ? "the connector cannot take this request now; retry later"
+                           : s == SB_FAIL_DATA ? "the connector refused this request"
+                                               : "the connector failed; see the switchboard log";
+        response.body = nlohmann::json{{"error", text}}.dump();
+    }
+    if (s == SB_FAIL_FATAL) {
+        calls.unlock();
+        std::lock_guard lock(mutex_);
+        restartRequested_ = true;  // the supervisor throws the instance away and starts again
+        ++requested_;
+        wake_.notify_all();
+    }
+    return WebhookOutcome::Handled;
+}
+
+ConnectorStatus ConnectorInstance::status() const {
+    ConnectorStatus st;
+    st.name = name();
+    st.plugin = spec_.plugin->name();
+    st.pluginVersion = spec_.plugin->version();
+    st.pluginFile = spec_.plugin->file();
+    st.kind = spec_.plugin->kindName();
+    st.state = instanceStateName(state_);
+    {
+        std::lock_guard lock(mutex_);
+        st.lastError = lastError_;
+        st.lastErrorAt = lastErrorAt_;
+        st.nextRetryAt = state_ == InstanceState::Backoff ? nextRetryAt_ : "";
+    }
+    st.counters.received = counters_.received;
+    st.counters.stored = counters_.stored;
+    st.counters.duplicates = counters_.duplicates;
+    st.counters.rejected = counters_.rejected;
+    st.counters.webhookRequests = counters_.webhookRequests;
+    st.counters.failures = counters_.failures;
+    st.counters.restarts = counters_.restarts;
+    st.options = spec_.maskedOptions();
+    return st;
+}
+
+}  // namespace switchboard::host

@@ -1,0 +1,126 @@
+// One running connector instance: its plugin handle, its lifecycle (start, pause, resume,
+// restart, retry with backoff after a failure) driven by its own supervisor thread, its
+// webhook dispatch and its counters. A failing instance is reported and retried; it never
+// takes the host down.
+#pragma once
+
+#include "metrics/metrics.h"
+#include "runtime/host_control.h"
+#include "runtime/instance_spec.h"
+#include "store/store.h"
+
+#include <switchboard/plugin.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+namespace switchboard::host {
+class ConnectorInstance;
+}
+
+// The host side of an sb_host_instance_host_ptr: what host services need to find the instance.
+struct sb_host_instance {
+    switchboard::host::ConnectorInstance* owner;
+};
+
+namespace switchboard::host {
+
+enum class InstanceState { Disabled, Starting, Running, Paused, Backoff, Failed, Stopped };
+const char* instanceStateName(InstanceState state);
+
+// Updated from webhook threads concurrently, hence atomics; snapshot into ConnectorCounters.
+struct InstanceCounters {
+    std::atomic<uint64_t> received{0}, stored{0}, duplicates{0}, rejected{0}, webhookRequests{0}, failures{0},
+        restarts{0};
+};
+
+struct BackoffPolicy {
+    std::chrono::milliseconds initial{1000};
+    std::chrono::milliseconds max{60000};
+};
+
+class ConnectorInstance {
+public:
+    ConnectorInstance(InstanceSpec spec, Store& store, Metrics& metrics, BackoffPolicy backoff = {});
+    ~ConnectorInstance();  // shuts down
+    ConnectorInstance(const ConnectorInstance&) = delete;
+    ConnectorInstance& operator=(const ConnectorInstance&) = delete;
+
+    // Starts the supervisor thread, which creates and starts the plugin instance.
+    void launch();
+    // Stops and destroys the plugin instance and ends the supervisor thread. Idempotent.
+    void shutdown();
+
+    ControlResult pause();
+    ControlResult resume();
+    ControlResult restart();
+
+    WebhookOutcome handleWebhook(const WebhookRequest& request, WebhookResponse& response);
+
+    ConnectorStatus status() const;
+    InstanceState state() const { return state_.load(); }
+    // True once a start has been attempted (for /readyz).
+    bool settled() const { return settled_.load(); }
+    const std::string& name() const { return spec_.name(); }
+    const InstanceSpec& spec() const { return spec_; }
+
+    // --- used by host services (host_services.cpp) ---
+    const std::string& logScope() const { return scope_; }
+    Store& store() { return store_; }
+    Metrics& metrics() { return metrics_; }
+    InstanceCounters& counters() { return counters_; }
+    void countRejected(const std::string& reason);
+    // The handle host services resolve to this instance (also used by switchboard-plugin-check).
+    sb_host_instance* hostHandle() { return &hostHandle_; }
+
+private:
+    enum class Desired { Run, Pause, Quit };
+
+    void supervise();
+    // Plugin calls; each returns true on success and records a failure otherwise.
+    bool createAndStart();
+    void stopAndDestroy(bool destroy);
+    void doPoll();
+    void fail(sb_status status, const std::string& stage, const std::string& message);
+    // Runs a control command on the supervisor thread and waits for it (bounded).
+    ControlResult command(Desired desired, bool restart, const std::string& done);
+
+    InstanceSpec spec_;
+    Store& store_;
+    Metrics& metrics_;
+    BackoffPolicy backoffPolicy_;
+    std::string scope_;
+    sb_host_instance hostHandle_{this};
+    sb_plugin_instance_plugin_ptr plugin_ = nullptr;
+
+    std::atomic<InstanceState> state_{InstanceState::Starting};
+    std::atomic<bool> settled_{false};
+    // Webhook and poll calls hold it shared; start/stop/destroy hold it exclusively, so the
+    // plugin is never stopped or freed under a call in flight.
+    mutable std::shared_mutex callMutex_;
+
+    mutable std::mutex mutex_;  // guards everything below
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    Desired desired_ = Desired::Run;
+    bool restartRequested_ = false;
+    uint64_t requested_ = 0;
+    uint64_t completed_ = 0;
+    std::chrono::steady_clock::time_point nextRetry_{};
+    std::chrono::steady_clock::time_point nextPoll_{};
+    std::chrono::milliseconds currentBackoff_{0};
+    bool polling_ = false;
+    std::string lastError_;
+    std::string lastErrorAt_;
+    std::string nextRetryAt_;
+    InstanceCounters counters_;
+    std::thread thread_;
+};
+
+}  // namespace switchboard::host

@@ -1,0 +1,83 @@
+// What the HTTP layer (and the CLI) may ask of the running host: the connector instances'
+// status, their control, webhook dispatch and readiness. Implemented by ConnectorManager;
+// tests substitute a fake.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::host {
+
+struct WebhookRequest {
+    std::string method;
+    std::string path;   // after /webhooks/{instance}: "" or "/..."
+    std::string query;  // without "?"
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+    std::string body;
+    std::string remoteAddr;
+    std::string publicUrl;  // server.public_url (or http://host:port) + request URI
+};
+
+struct WebhookResponse {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+struct ConnectorCounters {
+    uint64_t received = 0;    // messages handed to emit
+    uint64_t stored = 0;      // committed
+    uint64_t duplicates = 0;  // already stored
+    uint64_t rejected = 0;    // refused (bad input, forged signature, ...)
+    uint64_t webhookRequests = 0;
+    uint64_t failures = 0;    // start or call failures
+    uint64_t restarts = 0;
+};
+
+struct ConnectorStatus {
+    std::string name;
+    std::string plugin;
+    std::string pluginVersion;
+    std::string pluginFile;
+    std::string kind;   // "source", "sink", "source+sink"
+    std::string state;  // "starting", "running", "paused", "failed", "backoff", "stopped"
+    std::string lastError;          // empty when none; never contains a secret
+    std::string lastErrorAt;        // ISO-8601 UTC, empty when none
+    std::string nextRetryAt;        // in "backoff": when the next start is tried
+    ConnectorCounters counters;
+    // Options as configured, secrets replaced by "***".
+    std::vector<std::pair<std::string, std::string>> options;
+};
+
+enum class ControlOutcome { Ok, NotFound, Conflict };
+
+struct ControlResult {
+    ControlOutcome outcome = ControlOutcome::Ok;
+    std::string message;  // why, for NotFound/Conflict; what happened, for Ok
+};
+
+enum class WebhookOutcome {
+    Handled,      // response filled by the plugin
+    NotFound,     // no such instance, or it takes no webhooks
+    Unavailable,  // instance not running (paused, failed, backoff): answer 503
+};
+
+class HostControl {
+public:
+    virtual ~HostControl() = default;
+    virtual std::vector<ConnectorStatus> connectors() const = 0;
+    virtual std::optional<ConnectorStatus> connector(const std::string& name) const = 0;
+    virtual ControlResult pause(const std::string& name) = 0;
+    virtual ControlResult resume(const std::string& name) = 0;
+    virtual ControlResult restart(const std::string& name) = 0;
+    virtual WebhookOutcome dispatchWebhook(const std::string& instance, const WebhookRequest& request,
+                                           WebhookResponse& response) = 0;
+    // Ready when the store is open and every enabled instance has been started once
+    // (running, or failed and reported). why explains a false answer.
+    virtual bool ready(std::string& why) const = 0;
+};
+
+}  // namespace switchboard::host

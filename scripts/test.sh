@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the dev build (warnings are errors) with every test, then the
+# ASan/UBSan build with every test but the slow SDK package build. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/switchboard-ccache}"
+
+cmake --preset dev >/dev/null
+cmake --build --preset dev
+ctest --preset dev
+
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+ctest --preset asan -E 'SdkPackage'

@@ -1,0 +1,407 @@
+/*
+ * Switchboard plugin ABI — the whole contract between the host and a connector plugin.
+ *
+ * This header is plain C (C99/C++ compatible) and depends on nothing but <stddef.h> and
+ * <stdint.h>. No C++ type, exception, allocator or std:: object crosses it, so a plugin
+ * built with another compiler or standard library (clang/libc++ against a gcc/libstdc++
+ * host) loads and works. Most connector authors use the C++ wrapper in
+ * <switchboard/plugin.hpp> instead of writing against this header directly.
+ *
+ * ENTRY POINT
+ *   A plugin exports exactly one symbol, SB_ENTRY_SYMBOL ("switchboard_plugin_descriptor"),
+ *   of type sb_entry_fn. It returns a pointer to a static sb_plugin_descriptor that stays
+ *   valid for as long as the library is loaded. The host reads struct_size and abi_major
+ *   before touching anything else, and refuses a plugin whose major ABI it does not serve.
+ *
+ * VERSIONING (append-only)
+ *   Every struct starts with `uint32_t struct_size`. Structs only ever grow at the end; a
+ *   field added in a later minor version is marked "since 1.N". A reader must check
+ *   struct_size before reading a field beyond the 1.0 layout (SB_HAS_FIELD does that).
+ *   A change of abi_major is the only break.
+ *   - A host accepts a plugin built against an older 1.x SDK (smaller descriptor) and
+ *     treats the missing tail as absent.
+ *   - A plugin built against a newer 1.x SDK loads on an older 1.x host; the host ignores
+ *     descriptor fields it does not know, and the plugin must check sb_host_api.struct_size
+ *     before calling a host service newer than 1.0 (the C++ wrapper does this).
+ *   - In an array of a versioned struct (options, messages, identities, attachments) every
+ *     element has the same struct_size, and readers step through it by array[0].struct_size,
+ *     never by their own sizeof: SB_ARRAY_AT does that. sb_str and sb_kv carry no size and
+ *     are frozen for the whole major version.
+ *
+ * OWNERSHIP (who allocates frees)
+ *   - Types suffixed _host_ptr are owned by the host; the plugin never frees them.
+ *   - Types suffixed _plugin_ptr are owned by the plugin; the host never frees them and
+ *     hands them back to the plugin's destroy callback.
+ *   - Every sb_str and array passed INTO a call is borrowed: valid for that call only.
+ *     Copy what you keep.
+ *   - Data the plugin hands back (error text, response bodies, checkpoint values) is always
+ *     copied by the host during the call, through sb_errbuf or a host writer callback, so
+ *     no allocation ever changes hands.
+ *
+ * ERRORS
+ *   Every fallible call returns an sb_status and may write a human-readable, UTF-8 reason
+ *   into the sb_errbuf it was given (truncated to fit; the host provides at least
+ *   SB_ERRBUF_MIN_CAPACITY bytes). A plugin never aborts, exits, or lets a C++ exception
+ *   escape through this ABI: the host would have no way to recover.
+ *
+ * THREADING
+ *   - create/start/stop/destroy/poll for one instance are never called concurrently with
+ *     each other.
+ *   - handle_webhook and send may be called concurrently from several host threads while
+ *     the instance is started; a plugin that needs serial access locks internally.
+ *   - Every host service in sb_host_api is thread-safe and may be called from any thread,
+ *     including threads the plugin owns, between a successful start and the return of stop.
+ *
+ * RETRIES AND STATE
+ *   The host owns checkpoints, retries, backoff, dead-lettering, dedupe and metrics. A
+ *   plugin never sleeps to retry: a sink's send returns SB_RETRY (optionally with a delay),
+ *   SB_FAIL_DATA (this message can never succeed: dead-letter it) or SB_FAIL_FATAL (the
+ *   instance is broken: stop and report it).
+ *
+ * PROCESS TRANSPARENCY
+ *   Every interaction is a call with plain data (and host callbacks that take plain data),
+ *   so the same plugin file can run in the host process or in a supervised child process.
+ *   Plugins must not rely on sharing memory or globals with the host.
+ */
+#ifndef SWITCHBOARD_PLUGIN_H
+#define SWITCHBOARD_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SB_ABI_VERSION_MAJOR 1
+#define SB_ABI_VERSION_MINOR 0
+
+#define SB_ENTRY_SYMBOL "switchboard_plugin_descriptor"
+
+#if defined(_WIN32)
+#define SB_EXPORT __declspec(dllexport)
+#else
+#define SB_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when a struct of this size contains `field` (use on structs the other side filled). */
+#define SB_HAS_FIELD(ptr, type, field) \
+    ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+
+/* Element i of an array of a size-prefixed struct, stepping by the writer's struct_size. */
+#define SB_ARRAY_AT(type, array, i) \
+    ((const type*)((const char*)(array) + (size_t)(i) * (size_t)((array)[0].struct_size)))
+
+/* ---------------------------------------------------------------------------------------
+ * Basic types
+ * ------------------------------------------------------------------------------------- */
+
+/* A UTF-8 byte span; not NUL-terminated. {NULL, 0} is the empty/absent value.
+ * Borrowed: valid for the call it is passed to only. */
+typedef struct sb_str {
+    const char* data;
+    size_t size;
+} sb_str;
+
+/* A key/value pair of UTF-8 spans. Borrowed, like sb_str. */
+typedef struct sb_kv {
+    sb_str key;
+    sb_str value;
+} sb_kv;
+
+/* A host-owned buffer the plugin writes a NUL-terminated UTF-8 message into.
+ * Write at most capacity bytes including the NUL; truncate longer text. */
+#define SB_ERRBUF_MIN_CAPACITY 1024
+typedef struct sb_errbuf {
+    char* data;
+    size_t capacity;
+} sb_errbuf;
+
+typedef enum sb_status {
+    SB_OK = 0,
+    /* Transient failure: try again later (a sink may give a delay in sb_send_result). */
+    SB_RETRY = 1,
+    /* This input can never succeed (bad payload, rejected recipient): dead-letter it. */
+    SB_FAIL_DATA = 2,
+    /* The instance is broken (bad credentials, lost state): the host stops it and reports. */
+    SB_FAIL_FATAL = 3,
+    /* The instance's configuration is invalid (returned by create). */
+    SB_FAIL_CONFIG = 4,
+    /* The call is not supported by this plugin or host. */
+    SB_UNSUPPORTED = 5
+} sb_status;
+
+typedef enum sb_log_level {
+    SB_LOG_TRACE = 0,
+    SB_LOG_DEBUG = 1,
+    SB_LOG_INFO = 2,
+    SB_LOG_WARN = 3,
+    SB_LOG_ERROR = 4
+} sb_log_level;
+
+/* Opaque handles; see OWNERSHIP above. */
+typedef struct sb_host_instance* sb_host_instance_host_ptr;
+typedef struct sb_plugin_instance* sb_plugin_instance_plugin_ptr;
+
+/* ---------------------------------------------------------------------------------------
+ * Option schema: declared once by the plugin; the host validates config against it, fills
+ * defaults, and generates `switchboard plugins describe` output from it.
+ * ------------------------------------------------------------------------------------- */
+
+typedef enum sb_option_type {
+    SB_OPT_STRING = 0,
+    SB_OPT_INT = 1,      /* signed 64-bit decimal integer */
+    SB_OPT_BOOL = 2,     /* true/false */
+    SB_OPT_DOUBLE = 3,
+    SB_OPT_DURATION = 4, /* passed to the plugin as milliseconds; config accepts 500ms, 30s, 5m, 1h */
+    SB_OPT_STRING_LIST = 5 /* passed as one sb_kv per element, in order, with the same key */
+} sb_option_type;
+
+#define SB_OPTION_REQUIRED 0x1u /* config must set it; there is no default */
+#define SB_OPTION_SECRET 0x2u   /* never logged, never returned by the API, shown as "***" */
+
+/* OWNERSHIP: static plugin data, valid while the library is loaded. */
+typedef struct sb_option {
+    uint32_t struct_size;
+    const char* name;          /* NUL-terminated, [a-z0-9_]+ */
+    sb_option_type type;
+    uint32_t flags;            /* SB_OPTION_* */
+    const char* default_value; /* textual, as written in YAML; NULL when none */
+    const char* description;   /* one or more sentences, shown in generated docs */
+} sb_option;
+
+/* Validated configuration handed to create(). Every declared option that is set or has a
+ * default appears once (lists: once per element). Secrets are already resolved.
+ * Borrowed: valid during create() only — copy what you keep. */
+typedef struct sb_config {
+    uint32_t struct_size;
+    const sb_kv* entries;
+    size_t entry_count;
+    sb_str instance_name; /* the connector instance's name from config */
+} sb_config;
+
+/* ---------------------------------------------------------------------------------------
+ * The normalized message: what crosses the boundary for every channel.
+ * All spans borrowed for the call.
+ * ------------------------------------------------------------------------------------- */
+
+typedef enum sb_direction {
+    SB_DIRECTION_INBOUND = 0,  /* from the customer to us */
+    SB_DIRECTION_OUTBOUND = 1  /* from us to the customer */
+} sb_direction;
+
+/* A contact point. type: "email", "phone", or "external" (value is "system:id", e.g.
+ * "salesforce:0035g00000abcde", "whatsapp:351912345678"). scope: empty for global
+ * identifiers; otherwise the space the id is valid in (a page, bot, business account or
+ * CRM org) — the host matches scoped identities only within the same scope. The value is
+ * raw, as the channel gave it; the host normalizes it. */
+typedef struct sb_identity {
+    uint32_t struct_size;
+    sb_str type;
+    sb_str value;
+    sb_str scope;
+} sb_identity;
+
+/* Attachment metadata. The content itself is referenced (URL or storage ref), never inlined. */
+typedef struct sb_attachment {
+    uint32_t struct_size;
+    sb_str name;
+    sb_str content_type;
+    uint64_t size_bytes;   /* 0 when unknown */
+    sb_str content_id;     /* e.g. MIME Content-ID */
+    sb_str reference;      /* where the content is: URL or storage reference */
+} sb_attachment;
+
+typedef struct sb_message {
+    uint32_t struct_size;
+    sb_str channel;             /* "webchat", "email", "sms", "whatsapp", "voice", ... */
+    sb_direction direction;
+    sb_str source_id;           /* the provider's message id: the idempotency key, required */
+    sb_str conversation_id;     /* the provider's thread/session id, when it has one */
+    sb_str in_reply_to;         /* the source id this message answers (email In-Reply-To) */
+    const sb_str* references;   /* thread ancestry, oldest first (email References) */
+    size_t reference_count;
+    sb_str sender_name;         /* display name as the channel gave it */
+    const sb_identity* sender;  /* inbound: the customer's identities; outbound: ours */
+    size_t sender_count;
+    const sb_identity* recipients; /* outbound: where to deliver; inbound: our address(es) */
+    size_t recipient_count;
+    sb_str subject;
+    sb_str text;                /* plain-text body, UTF-8 */
+    sb_str html;                /* optional HTML body */
+    const sb_attachment* attachments;
+    size_t attachment_count;
+    int64_t occurred_at_ms;     /* when it happened at the source, Unix ms; 0 when unknown */
+    const sb_kv* attributes;    /* extra customer/message attributes (e.g. "locale") */
+    size_t attribute_count;
+    sb_str raw_content_type;    /* media type of raw, e.g. "application/json" */
+    sb_str raw;                 /* the original payload, kept for audit and reprocessing */
+} sb_message;
+
+/* A batch handed to emit(). When checkpoint_key is non-empty the host stores
+ * checkpoint_value under it in the same commit as the messages: a source resumes exactly
+ * where its last committed batch ended. */
+typedef struct sb_emit_batch {
+    uint32_t struct_size;
+    const sb_message* messages;
+    size_t message_count;
+    sb_str checkpoint_key;
+    sb_str checkpoint_value;
+} sb_emit_batch;
+
+/* What the host did with each message of a batch (filled by the host, one per message,
+ * into an array the plugin provides; pass NULL when you do not need it). A batch is atomic:
+ * on SB_OK every message is STORED or DUPLICATE; on SB_FAIL_DATA nothing of the batch (nor
+ * its checkpoint) is stored and the offending messages are marked REJECTED. */
+typedef enum sb_emit_outcome {
+    SB_EMIT_STORED = 0,    /* durably committed */
+    SB_EMIT_DUPLICATE = 1, /* already stored earlier (same instance and source_id) */
+    SB_EMIT_REJECTED = 2   /* invalid (e.g. empty source_id); errbuf names the field */
+} sb_emit_outcome;
+
+/* ---------------------------------------------------------------------------------------
+ * Webhooks: the host serves /webhooks/{instance}[/...] and calls handle_webhook.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct sb_http_request {
+    uint32_t struct_size;
+    sb_str method;      /* "GET", "POST", ... */
+    sb_str path;        /* the part after /webhooks/{instance}, "" or starting with "/" */
+    sb_str query;       /* raw query string without "?" */
+    const sb_kv* headers; /* names lower-cased */
+    size_t header_count;
+    sb_str body;
+    sb_str remote_addr;
+    sb_str public_url;  /* the full public URL of this request as configured
+                           (server.public_url + path + query), for signature checks */
+} sb_http_request;
+
+/* Host-owned response writer. The plugin sets status and calls the writers; the host
+ * copies everything during the call. */
+typedef struct sb_http_response {
+    uint32_t struct_size;
+    int status;         /* defaults to 200 */
+    void* host_ctx;
+    void (*set_header)(void* host_ctx, sb_str name, sb_str value);
+    void (*write_body)(void* host_ctx, sb_str data);
+} sb_http_response;
+
+/* ---------------------------------------------------------------------------------------
+ * Sink results.
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct sb_send_result {
+    uint32_t struct_size;
+    uint32_t retry_after_ms;         /* with SB_RETRY: wait at least this long (0 = host decides) */
+    char* provider_message_id;       /* host-owned buffer: write the provider's id, NUL-terminated */
+    size_t provider_message_id_capacity;
+} sb_send_result;
+
+/* Poll results (sources that pull). */
+typedef struct sb_poll_result {
+    uint32_t struct_size;
+    uint32_t next_poll_ms; /* when to poll again; 0 = the instance's default interval */
+} sb_poll_result;
+
+/* ---------------------------------------------------------------------------------------
+ * Host services, passed to create(). Thread-safe. Append-only: check struct_size before
+ * calling an entry added after 1.0. Every entry of 1.0 is always non-NULL.
+ * ------------------------------------------------------------------------------------- */
+
+typedef void (*sb_receive_fn)(void* plugin_ctx, sb_str value);
+
+typedef struct sb_host_api {
+    uint32_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+
+    /* --- since 1.0 --- */
+
+    /* Log a line scoped to the instance ("[source:webchat:site-chat] ..."). Never pass a
+     * secret. Check log_enabled first when building the text is costly. */
+    void (*log)(sb_host_instance_host_ptr inst, sb_log_level level, sb_str message);
+    int (*log_enabled)(sb_host_instance_host_ptr inst, sb_log_level level);
+
+    /* Durably commit a batch of messages (and optional checkpoint) before returning SB_OK.
+     * outcomes may be NULL, else it has batch->message_count elements.
+     * SB_RETRY: the store is busy or behind (back off; a webhook should answer 503).
+     * SB_FAIL_DATA: the batch is malformed; errbuf says what and where. */
+    sb_status (*emit)(sb_host_instance_host_ptr inst, const sb_emit_batch* batch,
+                      sb_emit_outcome* outcomes, sb_errbuf err);
+
+    /* Read the committed checkpoint value for key. Calls receive(plugin_ctx, value) once
+     * during the call when a value exists (value borrowed for that callback only) and
+     * returns SB_OK; returns SB_OK without calling receive when no value exists. */
+    sb_status (*checkpoint_get)(sb_host_instance_host_ptr inst, sb_str key, void* plugin_ctx,
+                                sb_receive_fn receive, sb_errbuf err);
+    /* Store a checkpoint outside of emit (e.g. a cursor that advanced without messages). */
+    sb_status (*checkpoint_put)(sb_host_instance_host_ptr inst, sb_str key, sb_str value,
+                                sb_errbuf err);
+
+    /* Metrics, exported per instance as switchboard_plugin_<name>{instance="..."}.
+     * name: [a-z0-9_]+. counter_add for monotonically increasing counts, gauge_set for
+     * levels. */
+    void (*counter_add)(sb_host_instance_host_ptr inst, sb_str name, double delta);
+    void (*gauge_set)(sb_host_instance_host_ptr inst, sb_str name, double value);
+} sb_host_api;
+
+/* ---------------------------------------------------------------------------------------
+ * The descriptor: static data plus the plugin's callbacks.
+ * ------------------------------------------------------------------------------------- */
+
+#define SB_KIND_SOURCE 0x1u /* produces messages (webhook and/or poll) */
+#define SB_KIND_SINK 0x2u   /* delivers outbound messages (send) */
+
+typedef struct sb_plugin_descriptor {
+    uint32_t struct_size;
+    uint32_t abi_major; /* SB_ABI_VERSION_MAJOR the plugin was built with */
+    uint32_t abi_minor; /* SB_ABI_VERSION_MINOR the plugin was built with */
+
+    /* --- since 1.0 --- */
+    const char* name;        /* registry name, [a-z0-9_-]+, e.g. "webchat" */
+    const char* version;     /* the plugin's own version, e.g. "1.2.0" */
+    const char* description; /* one line */
+    uint32_t kind;           /* SB_KIND_SOURCE | SB_KIND_SINK */
+    const sb_option* options;
+    size_t option_count;
+
+    /* Build an instance from validated config. The host keeps `host` and `inst` valid
+     * until destroy returns. On failure return SB_FAIL_CONFIG (a problem in config, named
+     * in err) or SB_FAIL_FATAL, and leave *out unset. Required. */
+    sb_status (*create)(const sb_host_api* host, sb_host_instance_host_ptr inst,
+                        const sb_config* config, sb_plugin_instance_plugin_ptr* out,
+                        sb_errbuf err);
+    /* Begin work (open connections, start plugin threads). Idempotent. Required. */
+    sb_status (*start)(sb_plugin_instance_plugin_ptr self, sb_errbuf err);
+    /* Stop work; no host service is called after it returns. Idempotent. Required. */
+    sb_status (*stop)(sb_plugin_instance_plugin_ptr self, sb_errbuf err);
+    /* Free the instance. Called once, after stop. Required. */
+    void (*destroy)(sb_plugin_instance_plugin_ptr self);
+
+    /* Sources fed by HTTP: answer a request to /webhooks/{instance}[/...]. Return SB_OK
+     * when a response was written (whatever its HTTP status). Optional (NULL).
+     * A source may set neither handle_webhook nor poll and push from threads it starts in
+     * start() (IMAP IDLE, a websocket) through emit. */
+    sb_status (*handle_webhook)(sb_plugin_instance_plugin_ptr self, const sb_http_request* req,
+                                sb_http_response* resp, sb_errbuf err);
+    /* Sources that pull: fetch what is new and emit it. Optional (NULL). */
+    sb_status (*poll)(sb_plugin_instance_plugin_ptr self, sb_poll_result* result, sb_errbuf err);
+    /* Sinks: deliver one outbound message. Required when kind has SB_KIND_SINK. */
+    sb_status (*send)(sb_plugin_instance_plugin_ptr self, const sb_message* message,
+                      sb_send_result* result, sb_errbuf err);
+} sb_plugin_descriptor;
+
+/* The one exported entry point. Returns a static descriptor; must not fail or allocate. */
+typedef const sb_plugin_descriptor* (*sb_entry_fn)(void);
+
+/* Layout sizes of the 1.0 structs: the smallest a host accepts. */
+#define SB_PLUGIN_DESCRIPTOR_SIZE_1_0 \
+    (offsetof(sb_plugin_descriptor, send) + sizeof(((sb_plugin_descriptor*)0)->send))
+#define SB_HOST_API_SIZE_1_0 \
+    (offsetof(sb_host_api, gauge_set) + sizeof(((sb_host_api*)0)->gauge_set))
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SWITCHBOARD_PLUGIN_H */

@@ -1,0 +1,194 @@
+// The proof that the plugin ABI is stable: the installed SDK package alone builds the plugin
+// template, once with gcc/libstdc++ and once with clang/libc++, and this build's host (gcc,
+// libstdc++) describes and runs both plugins. Slow by nature: two CMake projects per run.
+#include "test_support.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string show(const ProcessResult& r) {
+    return "exit " + std::to_string(r.exitCode) + "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
+}
+
+bool onPath(const std::string& program) { return run({"sh", "-c", "command -v " + program}).exitCode == 0; }
+
+struct Toolchain {
+    std::string name;
+    std::string compiler;                // must be on PATH (or absolute)
+    std::vector<std::string> cmakeArgs;  // beyond the compiler
+    std::string runtime;                 // the C++ runtime the plugin must link
+    std::string otherRuntime;            // and the one it must not
+};
+void PrintTo(const Toolchain& t, std::ostream* os) { *os << t.name; }
+
+std::vector<Toolchain> toolchains() {
+    const std::string libcxx = "-stdlib=libc++";
+    return {
+        {"gcc_libstdcxx", "g++", {}, "libstdc++.so.6", "libc++.so.1"},
+        {"clang_libcxx",
+         "clang++-14",
+         {"-DCMAKE_CXX_FLAGS=" + libcxx, "-DCMAKE_SHARED_LINKER_FLAGS=" + libcxx,
+          "-DCMAKE_MODULE_LINKER_FLAGS=" + libcxx},
+         "libc++.so.1",
+         "libstdc++.so.6"},
+    };
+}
+
+// One `cmake --install` of this build tree per test suite, shared by its tests.
+class SdkPackage : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        installDir_ = new TempDir();
+        install_ = new ProcessResult(run({"cmake", "--install", SWITCHBOARD_BINARY_DIR, "--prefix", prefix()},
+                                         {}, std::chrono::seconds(300)));
+    }
+    static void TearDownTestSuite() {
+        delete install_;
+        delete installDir_;
+        install_ = nullptr;
+        installDir_ = nullptr;
+    }
+    static std::string prefix() { return installDir_->file("prefix"); }
+
+    static TempDir* installDir_;
+    static ProcessResult* install_;
+};
+
+TempDir* SdkPackage::installDir_ = nullptr;
+ProcessResult* SdkPackage::install_ = nullptr;
+
+TEST_F(SdkPackage, InstallsHeadersCMakePackageAndTemplate) {
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    EXPECT_TRUE(fs::exists(prefix() + "/include/switchboard/plugin.h"));
+    EXPECT_TRUE(fs::exists(prefix() + "/include/switchboard/plugin.hpp"));
+    bool config = false;
+    for (const char* libdir : {"lib", "lib64", "lib/x86_64-linux-gnu"})
+        config = config ||
+                 fs::exists(prefix() + "/" + libdir + "/cmake/SwitchboardSDK/SwitchboardSDKConfig.cmake");
+    EXPECT_TRUE(config) << "no SwitchboardSDKConfig.cmake under " << prefix();
+    EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/CMakeLists.txt"));
+    EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/echo_plugin.cpp"));
+}
+
+class SdkTemplate : public SdkPackage, public ::testing::WithParamInterface<Toolchain> {};
+
+// Runs `switchboard run` with one echo instance from pluginDir; returns the webhook answers
+// to the same message posted twice.
+std::pair<HttpResponse, HttpResponse> runEcho(const TempDir& dir, const std::string& pluginDir,
+                                              const std::string& instance, const std::string& greeting,
+                                              std::string& log) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const int port = freePort();
+        std::string yaml;
+        yaml += "server:\n";
+        yaml += "  listen: 127.0.0.1:" + std::to_string(port) + "\n";
+        yaml += "  api_token: test-token-0123456789\n";
+        yaml += "store:\n  sqlite: { path: " + dir.file("sb-" + instance + ".db") + " }\n";
+        yaml += "plugins:\n  paths: [ " + pluginDir + " ]\n";
+        yaml += "connectors:\n";
+        yaml += "  - name: " + instance + "\n";
+        yaml += "    plugin: echo\n";
+        yaml += "    options:\n";
+        yaml += "      greeting: \"" + greeting + "\"\n";
+        const std::string config = dir.write("switchboard-" + instance + ".yaml", yaml);
+        Child host({SWITCHBOARD_BIN, "run", "-c", config});
+        if (!waitHealthy(port, std::chrono::seconds(30))) {
+            log = host.output();
+            if (log.find("in use") != std::string::npos) continue;
+            return {};
+        }
+        const std::map<std::string, std::string> headers = {
+            {"Content-Type", "text/plain"}, {"x-message-id", "m-1"}, {"x-sender", "ada"}};
+        HttpResponse first = http("POST", port, "/webhooks/" + instance, "hi there", headers);
+        HttpResponse second = http("POST", port, "/webhooks/" + instance, "hi there", headers);
+        host.signal(SIGTERM);
+        host.wait(std::chrono::seconds(15));
+        log = host.output();
+        return {first, second};
+    }
+    return {};
+}
+
+TEST_P(SdkTemplate, TemplateBuiltOutOfTreeLoadsAndRunsInTheHost) {
+    const Toolchain& tc = GetParam();
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    if (!onPath(tc.compiler)) GTEST_SKIP() << tc.compiler << " is not installed";
+
+    // A copy of the installed template, built against the installed prefix only.
+    TempDir work;
+    const std::string src = work.file("echo"), build = work.file("build");
+    fs::copy(prefix() + "/share/switchboard/plugin-template", src, fs::copy_options::recursive);
+    std::vector<std::string> configure = {
+        "cmake", "-S", src, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+        "-DCMAKE_PREFIX_PATH=" + prefix(), "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON",
+        "-DCMAKE_CXX_COMPILER=" + tc.compiler};
+    configure.insert(configure.end(), tc.cmakeArgs.begin(), tc.cmakeArgs.end());
+    ProcessResult configured = run(configure, {}, std::chrono::seconds(300));
+    ASSERT_EQ(configured.exitCode, 0) << show(configured);
+    EXPECT_THAT(readFile(build + "/CMakeCache.txt"), HasSubstr("SwitchboardSDK_DIR:PATH=" + prefix() + "/"));
+
+    ProcessResult built = run({"cmake", "--build", build, "--verbose"}, {}, std::chrono::seconds(300));
+    ASSERT_EQ(built.exitCode, 0) << show(built);
+    // Headers came from the install, never from this source tree.
+    EXPECT_THAT(built.out, HasSubstr(prefix() + "/include"));
+    EXPECT_THAT(built.out, Not(HasSubstr(std::string(SWITCHBOARD_SOURCE_DIR) + "/sdk")));
+
+    const std::string plugin = build + "/switchboard-echo.so";
+    ASSERT_TRUE(fs::exists(plugin)) << show(built);
+    ProcessResult dynamic = run({"readelf", "-d", plugin});
+    ASSERT_EQ(dynamic.exitCode, 0) << show(dynamic);
+    EXPECT_THAT(dynamic.out, HasSubstr("[" + tc.runtime + "]")) << "the plugin must use " << tc.runtime;
+    EXPECT_THAT(dynamic.out, Not(HasSubstr("[" + tc.otherRuntime + "]")));
+
+    // The template's install rule puts it where plugins live.
+    ProcessResult installed = run({"cmake", "--install", build, "--prefix", work.file("inst")});
+    ASSERT_EQ(installed.exitCode, 0) << show(installed);
+    const std::string pluginDir = work.file("inst/lib/switchboard/plugins");
+    ASSERT_TRUE(fs::exists(pluginDir + "/switchboard-echo.so"));
+
+    ProcessResult described =
+        run({SWITCHBOARD_BIN, "plugins", "describe", "echo", "--plugin-dir", pluginDir});
+    ASSERT_EQ(described.exitCode, 0) << show(described);
+    EXPECT_THAT(described.out, HasSubstr("echo"));
+    EXPECT_THAT(described.out, HasSubstr("greeting"));
+    EXPECT_THAT(described.out, HasSubstr("hello"));  // its default
+
+    // The template we ship passes the conformance checks we tell integrators to run.
+    ProcessResult checked = run({SWITCHBOARD_PLUGIN_CHECK_BIN, pluginDir + "/switchboard-echo.so"});
+    EXPECT_EQ(checked.exitCode, 0) << show(checked);
+
+    // And it really runs: a webhook crosses into the plugin, the plugin emits through the
+    // host services, and the host deduplicates the resend.
+    const std::string instance = "echo-" + tc.name;
+    const std::string greeting = "bonjour from " + tc.name;
+    std::string log;
+    auto [first, second] = runEcho(work, pluginDir, instance, greeting, log);
+    ASSERT_EQ(first.status, 200) << first.body << "\n--- host log\n" << log;
+    EXPECT_THAT(first.body, HasSubstr("\"greeting\":\"" + greeting + "\""));
+    EXPECT_THAT(first.body, HasSubstr("\"source_id\":\"m-1\""));
+    EXPECT_THAT(first.body, HasSubstr("\"outcome\":\"stored\""));
+    ASSERT_EQ(second.status, 200) << second.body << "\n--- host log\n" << log;
+    EXPECT_THAT(second.body, HasSubstr("\"outcome\":\"duplicate\""));
+}
+
+INSTANTIATE_TEST_SUITE_P(Toolchains, SdkTemplate, ::testing::ValuesIn(toolchains()),
+                         [](const ::testing::TestParamInfo<Toolchain>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace switchboard::test

@@ -1,0 +1,117 @@
+// Helpers shared by the tests: temp dirs, free loopback ports, child processes, HTTP.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::test {
+
+// A fresh directory removed (recursively) when the object dies.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    // Writes content to path()/name and returns the full path.
+    std::string write(const std::string& name, const std::string& content) const;
+
+private:
+    std::string path_;
+};
+
+// A loopback port that was free a moment ago (bind 127.0.0.1:0). Racy by nature: retry a
+// start once on "address in use".
+int freePort();
+
+std::string readFile(const std::string& path);
+
+struct ProcessResult {
+    int exitCode = -1;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+// Runs argv to completion with extra environment variables; captures stdout and stderr.
+ProcessResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                  std::chrono::seconds timeout = std::chrono::seconds(120));
+
+// A child process running in the background; killed with SIGKILL on destruction if alive.
+class Child {
+public:
+    Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+    ~Child();
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    int pid() const { return pid_; }
+    bool alive();
+    void signal(int sig);
+    // Waits for exit; returns the exit code (128+signal when killed), or -1 on timeout.
+    int wait(std::chrono::milliseconds timeout);
+    // What the child wrote to stderr and stdout so far (both go to one file).
+    std::string output() const;
+
+private:
+    int pid_ = -1;
+    int status_ = -1;
+    bool reaped_ = false;
+    std::string logPath_;
+};
+
+struct HttpResponse {
+    int status = 0;  // 0 when the connection failed
+    std::string body;
+    std::map<std::string, std::string> headers;  // lower-case names
+};
+
+HttpResponse http(const std::string& method, int port, const std::string& uri, const std::string& body = {},
+                  const std::map<std::string, std::string>& headers = {});
+
+// Polls GET /healthz until it answers 200, or the timeout passes.
+bool waitHealthy(int port, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+// The directory of bundled plugins of this build, and the switchboard binary.
+std::string buildPluginDir();
+std::string switchboardBin();
+
+// A running `switchboard run -c <dir>/switchboard.yaml` on a free port with the given
+// connectors section (YAML text, indented as a top-level `connectors:` block) and extra
+// top-level YAML. Waits for /healthz.
+class HostProcess {
+public:
+    HostProcess(const std::string& connectorsYaml, const std::string& extraYaml = {},
+                const std::map<std::string, std::string>& env = {},
+                const std::vector<std::string>& pluginDirs = {buildPluginDir()});
+    // Rewrites the config (same port, store and plugin dirs) and sends SIGHUP.
+    void reload(const std::string& connectorsYaml, const std::string& extraYaml = {});
+    std::string configPath() const { return dir_.file("switchboard.yaml"); }
+    std::string dbPath() const { return dir_.file("sb.db"); }
+    // kill -9 and start again on the same config, store and port.
+    void crashAndRestart();
+    int port() const { return port_; }
+    const TempDir& dir() const { return dir_; }
+    Child& child() { return *child_; }
+    std::string output() const { return child_->output(); }
+    HttpResponse get(const std::string& uri, const std::map<std::string, std::string>& headers = {}) const;
+    HttpResponse post(const std::string& uri, const std::string& body,
+                      const std::map<std::string, std::string>& headers = {}) const;
+    static constexpr const char* kToken = "test-token-0123456789";
+    std::map<std::string, std::string> auth() const { return {{"Authorization", std::string("Bearer ") + kToken}}; }
+
+private:
+    std::string configText(const std::string& connectorsYaml, const std::string& extraYaml) const;
+    void start();
+    TempDir dir_;
+    int port_ = 0;
+    std::vector<std::string> pluginDirs_;
+    std::map<std::string, std::string> env_;
+    std::unique_ptr<Child> child_;
+};
+
+}  // namespace switchboard::test

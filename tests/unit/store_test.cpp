@@ -1,0 +1,87 @@
+#include "test_support.h"
+
+#include "store/store.h"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+#include <gtest/gtest.h>
+
+using namespace switchboard::host;
+using switchboard::test::TempDir;
+
+namespace {
+
+MessageRecord record(const std::string& id, const std::string& text = "hi") {
+    MessageRecord m;
+    m.connector = "chat";
+    m.channel = "webchat";
+    m.direction = "inbound";
+    m.sourceId = id;
+    m.text = text;
+    m.receivedAtMs = 1;
+    m.normalizedJson = "{}";
+    m.raw = std::string("raw\0bytes", 9);
+    return m;
+}
+
+}  // namespace
+
+TEST(Store, CommitsAndDedupesOnInstanceAndSourceId) {
+    TempDir dir;
+    Store store(dir.file("s.db"));
+    auto first = store.commit({record("a"), record("b")}, std::nullopt, "chat");
+    EXPECT_EQ(first, (std::vector<CommitOutcome>{CommitOutcome::Stored, CommitOutcome::Stored}));
+    auto second = store.commit({record("b", "changed"), record("c")}, std::nullopt, "chat");
+    EXPECT_EQ(second, (std::vector<CommitOutcome>{CommitOutcome::Duplicate, CommitOutcome::Stored}));
+    EXPECT_EQ(store.messageCount(), 3);
+    // The first copy wins: a redelivery never overwrites what was acknowledged.
+    EXPECT_EQ(store.findMessage("chat", "b")->text, "hi");
+    EXPECT_EQ(store.findMessage("chat", "a")->raw, std::string("raw\0bytes", 9));
+    EXPECT_FALSE(store.findMessage("other", "a").has_value());
+}
+
+TEST(Store, CheckpointCommitsWithTheBatchAndSurvivesReopen) {
+    TempDir dir;
+    {
+        Store store(dir.file("s.db"));
+        EXPECT_FALSE(store.checkpoint("imap", "INBOX").has_value());
+        store.commit({record("1")}, Checkpoint{"INBOX", "uid:41"}, "imap");
+        store.commit({record("2")}, Checkpoint{"INBOX", "uid:42"}, "imap");
+        store.putCheckpoint("imap", "Sent", "uid:7");
+    }
+    Store reopened(dir.file("s.db"));
+    EXPECT_EQ(reopened.checkpoint("imap", "INBOX"), "uid:42");
+    EXPECT_EQ(reopened.checkpoint("imap", "Sent"), "uid:7");
+    EXPECT_FALSE(reopened.checkpoint("other", "INBOX").has_value());
+    EXPECT_EQ(reopened.messageCount(), 2);
+}
+
+TEST(Store, UsesWalAndRefusesANewerSchema) {
+    TempDir dir;
+    const std::string path = dir.file("s.db");
+    { Store store(path); EXPECT_GE(store.schemaVersion(), 1); }
+    {
+        Poco::Data::SQLite::Connector::registerConnector();
+        Poco::Data::Session s("SQLite", path);
+        std::string mode;
+        s << "PRAGMA journal_mode", Poco::Data::Keywords::into(mode), Poco::Data::Keywords::now;
+        EXPECT_EQ(mode, "wal");
+        s << "PRAGMA user_version = 999", Poco::Data::Keywords::now;
+    }
+    try {
+        Store newer(path);
+        FAIL() << "a store file from a newer switchboard was opened";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("schema version 999"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+    }
+}
+
+TEST(Store, UnopenablePathNamesThePath) {
+    try {
+        Store store("/nonexistent-dir/x/y.db");
+        FAIL();
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x/y.db"), std::string::npos);
+    }
+}
