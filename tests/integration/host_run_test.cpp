@@ -241,3 +241,12 @@ TEST(HostCli, PluginsListAndDescribe) {
     EXPECT_EQ(version.exitCode, 0);
     EXPECT_NE(version.out.find("plugin ABI 1."), std::string::npos);
 }
+
+TEST(HostCli, AnUnknownPhoneRegionIsAConfigErrorWithItsLocation) {
+    TempDir dir;
+    std::string bad = dir.write("region.yaml", "identity:\n  default_region: XX\n");
+    auto r = run({switchboardBin(), "check-config", "-c", bad});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.err.find("region.yaml:2:19: identity.default_region:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'XX'"), std::string::npos) << r.err;
+}

@@ -89,7 +89,7 @@ TEST(ConfigTest, UnknownTopLevelKeySuggestsNearestAndListsAllowed) {
     ASSERT_EQ(f.result.errors.size(), 1u);
     EXPECT_EQ(f.result.errors[0].format(),
               f.path + ":1:1: sever: unknown key 'sever' (did you mean 'server'? "
-                       "allowed: server, store, plugins, connectors, log)");
+                       "allowed: server, store, plugins, connectors, log, identity)");
 }
 
 TEST(ConfigTest, UnknownNestedKeyNamesItsPath) {
@@ -533,4 +533,36 @@ TEST(ConfigReferences, BareReferenceInsideBracesIsAReference) {
         "server:\n  public_url: https://x-${env:SB_TEST_FLOW_SECRET}.example.com\n", "/tmp/e.yaml");
     ASSERT_TRUE(embedded.config.has_value());
     EXPECT_EQ(embedded.config->server.publicUrl, "https://x-flow-secret.example.com");
+}
+
+TEST(ConfigIdentity, ParsesEveryKeyAndReportsBadOnes) {
+    auto ok = switchboard::host::config::loadText(
+        "identity:\n"
+        "  default_region: PT\n"
+        "  match_types: [email, phone]\n"
+        "  mode: match_only\n"
+        "  fold_gmail: true\n"
+        "  shared:\n"
+        "    phone: [ \"+351 211 000 000\" ]\n"
+        "  blocked:\n"
+        "    email: test@test.com\n",
+        "/tmp/id.yaml");
+    ASSERT_TRUE(ok.config.has_value()) << ok.errors[0].format();
+    const auto& id = ok.config->identity;
+    EXPECT_EQ(id.defaultRegion, "PT");
+    EXPECT_EQ(id.defaultRegionWhere.line, 2);
+    EXPECT_EQ(id.matchTypes, (std::vector<std::string>{"email", "phone"}));
+    EXPECT_EQ(id.mode, "match_only");
+    EXPECT_TRUE(id.foldGmail);
+    EXPECT_EQ(id.shared.at("phone"), std::vector<std::string>{"+351 211 000 000"});
+    EXPECT_EQ(id.blocked.at("email"), std::vector<std::string>{"test@test.com"});
+
+    auto bad = switchboard::host::config::loadText(
+        "identity:\n  mode: automerge\n  match_types: [email, fax]\n  blocked: { mail: [x] }\n", "/tmp/bad.yaml");
+    ASSERT_EQ(bad.errors.size(), 3u);
+    EXPECT_NE(bad.errors[0].format().find("/tmp/bad.yaml:2:9: identity.mode:"), std::string::npos)
+        << bad.errors[0].format();
+    EXPECT_NE(bad.errors[0].format().find("did you mean 'auto_merge'"), std::string::npos);
+    EXPECT_NE(bad.errors[1].format().find("identity.match_types[1]"), std::string::npos) << bad.errors[1].format();
+    EXPECT_NE(bad.errors[2].format().find("identity.blocked.mail"), std::string::npos) << bad.errors[2].format();
 }

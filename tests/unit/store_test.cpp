@@ -85,3 +85,45 @@ TEST(Store, UnopenablePathNamesThePath) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x/y.db"), std::string::npos);
     }
 }
+
+// A file written by the first release (schema 1: messages, no customers) is upgraded in
+// place, and its messages are linked to customers as if they had just arrived.
+TEST(Store, UpgradesASchema1FileInPlaceAndResolvesItsMessages) {
+    TempDir dir;
+    const std::string path = dir.file("old.db");
+    {
+        Poco::Data::SQLite::Connector::registerConnector();
+        Poco::Data::Session s("SQLite", path);
+        using namespace Poco::Data::Keywords;
+        s << "CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, connector TEXT NOT NULL, "
+             "source_id TEXT NOT NULL, channel TEXT NOT NULL, direction TEXT NOT NULL, conversation_id TEXT NOT NULL "
+             "DEFAULT '', occurred_at_ms INTEGER NOT NULL DEFAULT 0, received_at_ms INTEGER NOT NULL, subject TEXT NOT "
+             "NULL DEFAULT '', text TEXT NOT NULL DEFAULT '', normalized_json TEXT NOT NULL, raw_content_type TEXT NOT "
+             "NULL DEFAULT '', raw BLOB, UNIQUE (connector, source_id))", now;
+        s << "CREATE TABLE checkpoints (connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+             "updated_at_ms INTEGER NOT NULL, PRIMARY KEY (connector, key))", now;
+        s << "INSERT INTO messages (connector, source_id, channel, direction, received_at_ms, normalized_json) VALUES "
+             "('chat', 'old-1', 'webchat', 'inbound', 10, "
+             "'{\"sender_name\":\"Ana\",\"sender\":[{\"type\":\"email\",\"value\":\"Ana@Example.com\",\"scope\":\"\"}]}'),"
+             "('chat', 'old-2', 'webchat', 'inbound', 20, "
+             "'{\"sender\":[{\"type\":\"email\",\"value\":\"ana@example.com\",\"scope\":\"\"}]}')", now;
+        s << "INSERT INTO checkpoints VALUES ('imap', 'INBOX', 'uid:9', 1)", now;
+        s << "PRAGMA user_version = 1", now;
+    }
+    switchboard::host::config::IdentityConfig identity;
+    auto resolver = std::make_shared<switchboard::host::customer::IdentityResolver>(identity);
+    Store store(path, resolver);
+    EXPECT_GE(store.schemaVersion(), 2);  // upgraded to the latest, whatever came after 2
+    EXPECT_EQ(store.checkpoint("imap", "INBOX"), "uid:9");
+    std::vector<std::string> owners;
+    std::string name;
+    store.withSession([&](Poco::Data::Session& s) {
+        using namespace Poco::Data::Keywords;
+        s << "SELECT customer_id FROM messages ORDER BY id", into(owners), now;
+        s << "SELECT display_name FROM customers", into(name), now;
+    });
+    ASSERT_EQ(owners.size(), 2u);
+    EXPECT_FALSE(owners[0].empty());
+    EXPECT_EQ(owners[0], owners[1]);  // case-insensitive email: one customer
+    EXPECT_EQ(name, "Ana");
+}

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "cli/setup.h"
+#include "customer/customer_directory.h"
 #include "http/http_server.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
@@ -87,11 +88,13 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
     logRegistry(setup.registry);
 
     try {
-        Store store(running.store.sqlitePath);
+        Store store(running.store.sqlitePath, setup.resolver);
         logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
         Metrics metrics;
         ConnectorManager manager(store, metrics);
+        customer::CustomerDirectory customers(store, setup.resolver);
         HttpServer server(running.server, manager, metrics);
+        server.setCustomerDirectory(&customers);
         server.start();
         manager.apply(std::move(setup.plan.instances));
         logInfo("switchboard " SWITCHBOARD_VERSION " running",

@@ -14,6 +14,13 @@ Setup loadSetup(const std::string& configFile, const std::vector<std::string>& p
     if (dirs.empty()) dirs = defaultPluginDirectories();
     s.registry.scan(dirs);
     if (s.config) {
+        try {
+            s.resolver = std::make_shared<customer::IdentityResolver>(s.config->identity);
+        } catch (const std::invalid_argument& e) {
+            config::SourceLocation where = s.config->identity.defaultRegionWhere;
+            if (where.file.empty()) where.file = configFile;
+            s.errors.push_back(config::ConfigError{where, "identity.default_region", e.what()}.format());
+        }
         s.plan = planConnectors(*s.config, s.registry);
         for (const auto& e : s.plan.errors) s.errors.push_back(e.format());
     }

@@ -3,9 +3,11 @@
 #pragma once
 
 #include "config/config.h"
+#include "customer/resolver.h"
 #include "plugin/plugin_registry.h"
 #include "runtime/instance_spec.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@ struct Setup {
     std::optional<config::HostConfig> config;  // empty when the file could not be used
     PluginRegistry registry;
     ConnectorPlan plan;
+    std::shared_ptr<customer::IdentityResolver> resolver;  // from identity:, when valid
     std::vector<std::string> errors;  // config errors and plan errors, formatted
     bool ok() const { return errors.empty(); }
 };

@@ -63,11 +63,28 @@ struct LogConfig {
     std::string level = "info";   // trace | debug | info | warn | error
 };
 
+// identity: how messages are linked to customers (config/README.md, "identity").
+struct IdentityConfig {
+    std::string defaultRegion = "US";  // region for national phone numbers, e.g. PT
+    SourceLocation defaultRegionWhere;
+    // Identity types that link messages to a customer.
+    std::vector<std::string> matchTypes = {"email", "phone", "external"};
+    // auto_merge: a message that links two customers merges them; match_only: the merge is
+    // recorded as a decision and nothing is merged.
+    std::string mode = "auto_merge";
+    bool foldGmail = false;
+    // Per identity type, raw values never used to match (placeholders, our own addresses)
+    // and values shared by several people (a family phone, support@).
+    std::map<std::string, std::vector<std::string>> blocked;
+    std::map<std::string, std::vector<std::string>> shared;
+};
+
 struct HostConfig {
     std::string file;  // the file it was read from
     ServerConfig server;
     StoreConfig store;
     LogConfig log;
+    IdentityConfig identity;
     std::vector<std::string> pluginPaths;  // relative paths resolved against the config file
     std::vector<ConnectorConfig> connectors;
 };

@@ -13,7 +13,7 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"server", "store", "plugins", "connectors", "log"};
+const std::vector<std::string> kTopLevelKeys = {"server", "store", "plugins", "connectors", "log", "identity"};
 
 std::filesystem::path configDir(const std::string& file) {
     // Absolute, so resolved paths stay right if the host later changes directory.
@@ -44,6 +44,7 @@ LoadResult loadText(const std::string& text, const std::string& file) {
         else if (section.key == "plugins") parsePlugins(ctx, section, config.pluginPaths);
         else if (section.key == "connectors") parseConnectors(ctx, section, config.connectors);
         else if (section.key == "log") parseLog(ctx, section, config.log);
+        else if (section.key == "identity") parseIdentity(ctx, section, config.identity);
     }
 
     if (!ctx.errors().empty()) return {std::nullopt, std::move(ctx.errors())};

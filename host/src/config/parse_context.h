@@ -73,6 +73,7 @@ void parseServer(ParseContext& ctx, const MapEntry& section, ServerConfig& serve
 void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store);
 void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::string>& pluginPaths);
 void parseLog(ParseContext& ctx, const MapEntry& section, LogConfig& log);
+void parseIdentity(ParseContext& ctx, const MapEntry& section, IdentityConfig& identity);
 void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<ConnectorConfig>& connectors);
 
 }  // namespace switchboard::host::config

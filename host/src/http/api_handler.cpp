@@ -26,7 +26,8 @@ Reply methodNotAllowed(const std::string& method, const std::string& allow) {
     return r;
 }
 
-ApiHandler::ApiHandler(HostControl& control, const ApiToken& token) : control_(control), token_(token) {}
+ApiHandler::ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers)
+    : control_(control), token_(token), customers_(customers) {}
 
 Reply ApiHandler::handle(const RequestContext& request, const RouteMatch& route) const {
     switch (token_.check(request.header("authorization"))) {
@@ -39,6 +40,8 @@ Reply ApiHandler::handle(const RequestContext& request, const RouteMatch& route)
         case RouteKind::ApiList: return list(request);
         case RouteKind::ApiOne: return one(request, route);
         case RouteKind::ApiAction: return action(request, route);
+        case RouteKind::ApiCustomers: return customers_.handle(request, route);
+        case RouteKind::ApiMatchDecisions: return customers_.matchDecisions(request);
         default: return errorReply(404, "no such API endpoint");
     }
 }

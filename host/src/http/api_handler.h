@@ -4,13 +4,15 @@
 #include "http/api_token.h"
 #include "http/http_types.h"
 #include "http/route_match.h"
+#include "http/customer_api.h"
 #include "runtime/host_control.h"
 
 namespace switchboard::host::http {
 
 class ApiHandler {
 public:
-    ApiHandler(HostControl& control, const ApiToken& token);
+    // customers may be null (no customer store): its routes then answer 503.
+    ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers = nullptr);
 
     // Authenticates first, so nothing about the API leaks to an anonymous caller.
     Reply handle(const RequestContext& request, const RouteMatch& route) const;
@@ -22,6 +24,7 @@ private:
 
     HostControl& control_;
     const ApiToken& token_;
+    CustomerApi customers_;
 };
 
 // 405 with the Allow header.

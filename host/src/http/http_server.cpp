@@ -44,6 +44,7 @@ struct HttpServer::Impl {
     HostControl& control;
     Metrics& metrics;
     http::ApiToken token;
+    customer::CustomerDirectory* customers = nullptr;
 
     mutable std::mutex lifecycle;
     std::atomic<uint16_t> port{0};  // read without the lock: stop() may hold it a while
@@ -61,6 +62,8 @@ HttpServer::HttpServer(const config::ServerConfig& cfg, HostControl& control, Me
     metrics.describe("switchboard_http_requests_total", "counter",
                      "HTTP requests answered, by route template and status code.");
 }
+
+void HttpServer::setCustomerDirectory(customer::CustomerDirectory* customers) { impl_->customers = customers; }
 
 HttpServer::~HttpServer() {
     try {
@@ -94,7 +97,8 @@ void HttpServer::start() {
     params->setMaxKeepAliveRequests(1000);
     params->setTimeout(Poco::Timespan(30, 0));  // a stalled client gives its thread back
 
-    d.router = std::make_unique<http::Router>(d.control, d.metrics, d.token, webhookBaseUrl(d.cfg, d.port));
+    d.router =
+        std::make_unique<http::Router>(d.control, d.metrics, d.token, webhookBaseUrl(d.cfg, d.port), d.customers);
     d.state = std::make_shared<http::ServerState>(params, *d.router, d.metrics, d.cfg.maxBodyBytes);
     d.pool = std::make_unique<Poco::ThreadPool>("http", std::min(2, threads), threads);
     d.socket = socket;

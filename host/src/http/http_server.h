@@ -13,6 +13,10 @@
 
 namespace switchboard::host {
 
+namespace customer {
+class CustomerDirectory;
+}
+
 class HttpServer {
 public:
     HttpServer(const config::ServerConfig& cfg, HostControl& control, Metrics& metrics);
@@ -29,6 +33,8 @@ public:
     uint16_t port() const;
     // SIGHUP may change it; thread-safe. nullopt (or empty) disables /api (403).
     void setApiToken(std::optional<std::string> token);
+    // Serves /api/v1/customers and /api/v1/match-decisions from it; call before start().
+    void setCustomerDirectory(customer::CustomerDirectory* customers);
 
 private:
     struct Impl;

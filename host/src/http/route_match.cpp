@@ -23,9 +23,24 @@ RouteMatch matchApi(std::string_view afterApi) {
     RouteMatch m;
     m.kind = RouteKind::ApiUnknown;
     auto seg = splitSegments(afterApi);
-    if (seg.size() < 2 || seg[0] != "v1" || seg[1] != "connectors") return m;
+    if (seg.size() < 2 || seg[0] != "v1") return m;
     for (auto s : seg)
         if (s.empty()) return m;  // "//" or a trailing slash is not a route
+    if (seg[1] == "match-decisions" && seg.size() == 2) {
+        m.kind = RouteKind::ApiMatchDecisions;
+        m.label = "/api/v1/match-decisions";
+        return m;
+    }
+    if (seg[1] == "customers" && seg.size() <= 4) {
+        m.kind = RouteKind::ApiCustomers;
+        m.label = seg.size() == 2 ? "/api/v1/customers"
+                  : seg.size() == 3 ? "/api/v1/customers/{id}"
+                                    : "/api/v1/customers/{id}/{action}";
+        if (seg.size() >= 3) m.name = seg[2];
+        if (seg.size() == 4) m.action = seg[3];
+        return m;
+    }
+    if (seg[1] != "connectors") return m;
     if (seg.size() == 2) {
         m.kind = RouteKind::ApiList;
         m.label = "/api/v1/connectors";
@@ -71,7 +86,7 @@ RouteMatch matchRoute(std::string_view path) {
 
 bool isApiRoute(RouteKind kind) {
     return kind == RouteKind::ApiList || kind == RouteKind::ApiOne || kind == RouteKind::ApiAction ||
-           kind == RouteKind::ApiUnknown;
+           kind == RouteKind::ApiCustomers || kind == RouteKind::ApiMatchDecisions || kind == RouteKind::ApiUnknown;
 }
 
 bool isValidInstanceName(std::string_view name) {

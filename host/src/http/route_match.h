@@ -8,7 +8,10 @@
 
 namespace switchboard::host::http {
 
-enum class RouteKind { Healthz, Readyz, Metrics, Webhook, ApiList, ApiOne, ApiAction, ApiUnknown, Unknown };
+enum class RouteKind {
+    Healthz, Readyz, Metrics, Webhook, ApiList, ApiOne, ApiAction, ApiCustomers, ApiMatchDecisions, ApiUnknown,
+    Unknown
+};
 
 struct RouteMatch {
     RouteKind kind = RouteKind::Unknown;

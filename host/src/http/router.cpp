@@ -4,8 +4,12 @@
 
 namespace switchboard::host::http {
 
-Router::Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl)
-    : control_(control), metrics_(metrics), webhooks_(control, std::move(webhookBaseUrl)), api_(control, token) {}
+Router::Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl,
+               customer::CustomerDirectory* customers)
+    : control_(control),
+      metrics_(metrics),
+      webhooks_(control, std::move(webhookBaseUrl)),
+      api_(control, token, customers) {}
 
 Reply Router::handle(const RequestContext& request, const RouteMatch& route) const {
     bool get = request.method == "GET";

@@ -12,7 +12,8 @@ namespace switchboard::host::http {
 
 class Router {
 public:
-    Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl);
+    Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl,
+           customer::CustomerDirectory* customers = nullptr);
 
     // May throw: the caller answers 500.
     Reply handle(const RequestContext& request, const RouteMatch& route) const;

@@ -114,6 +114,8 @@ std::string decodeMessage(const sb_message& m, const std::string& connector, int
     j["references"] = refs;
     j["sender_name"] = c.text(m.sender_name, "sender_name");
     j["sender"] = identities(c, m.sender, m.sender_count, "sender");
+    out.senderName = j["sender_name"];
+    for (const auto& id : j["sender"]) out.sender.push_back({id["type"], id["value"], id["scope"]});
     j["recipients"] = identities(c, m.recipients, m.recipient_count, "recipients");
     j["subject"] = out.subject;
     j["text"] = out.text;

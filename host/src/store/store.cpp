@@ -4,8 +4,12 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Data/Transaction.h>
+#include <nlohmann/json.hpp>
+
+#include "customer/privacy.h"
 
 #include <chrono>
+#include <random>
 #include <filesystem>
 #include <stdexcept>
 
@@ -39,6 +43,72 @@ const char* const kMigrations[] = {
          value TEXT NOT NULL,
          updated_at_ms INTEGER NOT NULL,
          PRIMARY KEY (connector, key));)",
+    // 2: the customer model. messages.customer_id is the live customer (root of the merge
+    // chain), original_customer_id the one it was first resolved to: unmerge is exact.
+    R"(CREATE TABLE customers (
+         id TEXT PRIMARY KEY,
+         display_name TEXT NOT NULL DEFAULT '',
+         status TEXT NOT NULL DEFAULT 'active',
+         merged_into TEXT,
+         created_at_ms INTEGER NOT NULL,
+         updated_at_ms INTEGER NOT NULL);
+       CREATE INDEX customers_merged_into ON customers (merged_into);
+       CREATE INDEX customers_name ON customers (display_name COLLATE NOCASE);
+       CREATE TABLE identities (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         customer_id TEXT NOT NULL,
+         original_customer_id TEXT NOT NULL,
+         type TEXT NOT NULL,
+         scope TEXT NOT NULL DEFAULT '',
+         raw TEXT NOT NULL,
+         normalized TEXT NOT NULL,
+         match_key TEXT NOT NULL,
+         matchable INTEGER NOT NULL,
+         match_status TEXT NOT NULL,
+         source TEXT NOT NULL,
+         first_seen_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER NOT NULL);
+       CREATE INDEX identities_match_key ON identities (match_key);
+       CREATE INDEX identities_customer ON identities (customer_id);
+       CREATE INDEX identities_original ON identities (original_customer_id);
+       CREATE TABLE merges (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         survivor_id TEXT NOT NULL,
+         absorbed_id TEXT NOT NULL,
+         trigger_json TEXT NOT NULL,
+         merged_at_ms INTEGER NOT NULL,
+         undone_at_ms INTEGER);
+       CREATE INDEX merges_survivor ON merges (survivor_id);
+       CREATE INDEX merges_absorbed ON merges (absorbed_id);
+       CREATE TABLE match_decisions (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         message_id INTEGER NOT NULL,
+         customer_id TEXT NOT NULL,
+         decision TEXT NOT NULL,
+         details_json TEXT NOT NULL,
+         decided_at_ms INTEGER NOT NULL);
+       ALTER TABLE messages ADD COLUMN customer_id TEXT;
+       ALTER TABLE messages ADD COLUMN original_customer_id TEXT;
+       ALTER TABLE messages ADD COLUMN timeline_at_ms INTEGER NOT NULL DEFAULT 0;
+       UPDATE messages SET timeline_at_ms = CASE WHEN occurred_at_ms > 0 THEN occurred_at_ms ELSE received_at_ms END;
+       CREATE INDEX messages_timeline ON messages (customer_id, timeline_at_ms DESC, id DESC);
+       CREATE INDEX messages_original ON messages (original_customer_id);)",
+    // 3: erasure tombstones: keyed hashes only (customer/privacy.h).
+    R"(CREATE TABLE erasures (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         customer_id TEXT NOT NULL,
+         erased_at_ms INTEGER NOT NULL,
+         customers INTEGER NOT NULL,
+         identities INTEGER NOT NULL,
+         interactions INTEGER NOT NULL);
+       CREATE TABLE erased_keys (
+         kind TEXT NOT NULL,
+         key_hash TEXT NOT NULL,
+         erasure_id INTEGER NOT NULL,
+         PRIMARY KEY (kind, key_hash));
+       CREATE TABLE store_meta (
+         key TEXT PRIMARY KEY,
+         value TEXT NOT NULL);)",
 };
 
 std::once_flag registerOnce;
@@ -50,7 +120,8 @@ int64_t nowMs() {
 
 }  // namespace
 
-Store::Store(const std::string& sqlitePath) : path_(sqlitePath) {
+Store::Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver)
+    : path_(sqlitePath), resolver_(std::move(resolver)) {
     std::call_once(registerOnce, [] { Poco::Data::SQLite::Connector::registerConnector(); });
     // POCO retries a failed open for its whole login timeout (60 s): check the obvious first.
     std::error_code ec;
@@ -65,7 +136,11 @@ Store::Store(const std::string& sqlitePath) : path_(sqlitePath) {
         *session_ << "PRAGMA synchronous=FULL", now;
         *session_ << "PRAGMA busy_timeout=5000", now;
         *session_ << "PRAGMA foreign_keys=ON", now;
+        // Deleted content is overwritten, not left in free pages: erasure must reach the disk.
+        *session_ << "PRAGMA secure_delete=ON", now;
         migrate();
+        loadErasureKey();
+        resolvePending();
     } catch (const Poco::Exception& e) {
         throw std::runtime_error("cannot open store " + sqlitePath + ": " + e.displayText());
     }
@@ -98,6 +173,63 @@ void Store::migrate() {
     }
 }
 
+void Store::loadErasureKey() {
+    std::vector<std::string> value;
+    *session_ << "SELECT value FROM store_meta WHERE key = 'erasure_hash_key'", into(value), now;
+    if (!value.empty()) {
+        erasureKey_ = value[0];
+        return;
+    }
+    // A random key per store: tombstone hashes cannot be reversed by hashing guessed emails.
+    std::random_device rd;
+    std::string key;
+    static const char* hex = "0123456789abcdef";
+    for (int i = 0; i < 64; ++i) key += hex[rd() % 16];
+    *session_ << "INSERT INTO store_meta (key, value) VALUES ('erasure_hash_key', ?)", use(key), now;
+    erasureKey_ = key;
+}
+
+void Store::resolvePending() {
+    if (!resolver_) return;
+    // Committed before a crash (or before this schema) but not yet linked to a customer.
+    std::vector<int64_t> ids;
+    *session_ << "SELECT id FROM messages WHERE customer_id IS NULL AND direction = 'inbound' ORDER BY id", into(ids),
+        now;
+    for (int64_t id : ids) {
+        std::string connector, json;
+        int64_t receivedAt = 0;
+        *session_ << "SELECT connector, normalized_json, received_at_ms FROM messages WHERE id = ?", use(id),
+            into(connector), into(json), into(receivedAt), now;
+        customer::ResolutionInput input{id, connector, "", {}, receivedAt};
+        auto j = nlohmann::json::parse(json, nullptr, false);
+        if (j.is_object()) {
+            input.senderName = j.value("sender_name", "");
+            for (const auto& i : j.value("sender", nlohmann::json::array()))
+                input.sender.push_back({i.value("type", ""), i.value("value", ""), i.value("scope", "")});
+        }
+        Poco::Data::Transaction tx(*session_);
+        resolver_->resolve(*session_, input);
+        tx.commit();
+    }
+}
+
+void Store::withSession(const std::function<void(Poco::Data::Session&)>& fn) {
+    std::lock_guard lock(mutex_);
+    fn(*session_);
+}
+
+void Store::inTransaction(const std::function<void(Poco::Data::Session&)>& fn) {
+    std::lock_guard lock(mutex_);
+    Poco::Data::Transaction tx(*session_);
+    fn(*session_);
+    tx.commit();
+}
+
+void Store::checkpointAndTruncateWal() {
+    std::lock_guard lock(mutex_);
+    *session_ << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+}
+
 int Store::schemaVersion() {
     std::lock_guard lock(mutex_);
     int version = 0;
@@ -112,6 +244,11 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
     outcomes.reserve(messages.size());
     Poco::Data::Transaction tx(*session_);
     for (const auto& m : messages) {
+        // A redelivery of a message whose person was erased is acknowledged, never stored again.
+        if (customer::isErasedMessage(*session_, erasureKey_, m.connector, m.sourceId)) {
+            outcomes.push_back(CommitOutcome::Duplicate);
+            continue;
+        }
         Poco::Data::BLOB raw(reinterpret_cast<const unsigned char*>(m.raw.data()), m.raw.size());
         Statement insert(*session_);
         insert << "INSERT OR IGNORE INTO messages (connector, source_id, channel, direction, conversation_id, "
@@ -122,6 +259,14 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
             useRef(m.text), useRef(m.normalizedJson), useRef(m.rawContentType), use(raw);
         size_t changed = insert.execute();
         outcomes.push_back(changed > 0 ? CommitOutcome::Stored : CommitOutcome::Duplicate);
+        if (changed > 0) {
+            int64_t rowId = 0;
+            *session_ << "SELECT last_insert_rowid()", into(rowId), now;
+            int64_t timelineAt = m.occurredAtMs > 0 ? m.occurredAtMs : m.receivedAtMs;
+            *session_ << "UPDATE messages SET timeline_at_ms = ? WHERE id = ?", use(timelineAt), use(rowId), now;
+            if (resolver_ && m.direction == "inbound")
+                resolver_->resolve(*session_, {rowId, m.connector, m.senderName, m.sender, m.receivedAtMs});
+        }
     }
     if (checkpoint) {
         int64_t at = nowMs();

@@ -5,7 +5,10 @@
 // and not stored again.
 #pragma once
 
+#include "customer/resolver.h"
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +35,9 @@ struct MessageRecord {
     std::string normalizedJson;  // the whole normalized message (identities, attachments, ...)
     std::string rawContentType;
     std::string raw;
+    // For identity resolution (also inside normalizedJson).
+    std::string senderName;
+    std::vector<customer::SenderIdentity> sender;
 };
 
 enum class CommitOutcome { Stored, Duplicate };
@@ -45,7 +51,9 @@ class Store {
 public:
     // Opens (creating when absent) and migrates the file to the current schema. Throws
     // std::runtime_error naming the path on failure.
-    explicit Store(const std::string& sqlitePath);
+    // With a resolver, every newly stored inbound message is linked to a customer in the
+    // same transaction, and messages a crash left unresolved are resolved at open.
+    explicit Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver = nullptr);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -60,11 +68,24 @@ public:
     int64_t messageCount();
     std::optional<MessageRecord> findMessage(const std::string& connector, const std::string& sourceId);
     int schemaVersion();
+    // The per-store key of erasure tombstone hashes (customer/privacy.h).
+    const std::string& erasureKey() const { return erasureKey_; }
+    // Runs fn with the session under the store's lock (queries that need several statements).
+    void withSession(const std::function<void(Poco::Data::Session&)>& fn);
+    // Same, inside one transaction committed when fn returns (rolled back if it throws).
+    void inTransaction(const std::function<void(Poco::Data::Session&)>& fn);
+    // Copies the WAL into the database file and truncates it, so no old page version of
+    // erased rows stays on disk in the WAL.
+    void checkpointAndTruncateWal();
     const std::string& path() const { return path_; }
 
 private:
     void migrate();
+    void resolvePending();
+    void loadErasureKey();
+    std::string erasureKey_;
     std::string path_;
+    std::shared_ptr<customer::IdentityResolver> resolver_;
     std::mutex mutex_;  // one writer: SQLite serializes writers anyway
     std::unique_ptr<Poco::Data::Session> session_;
 };

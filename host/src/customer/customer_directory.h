@@ -1,0 +1,47 @@
+// Read and change customers for the API: lookup by identity (normalized first, so
+// "phone:912 345 678" finds +351912345678 with default region PT), name/identity search,
+// the customer view, the cross-channel timeline (newest first, keyset cursor: stable while
+// new interactions arrive), merges, manual merge and exact unmerge, match decisions.
+#pragma once
+
+#include "customer/resolver.h"
+#include "store/store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace switchboard::host::customer {
+
+// An answer for the API: HTTP status, JSON body, and an optional Location (merged ids).
+struct DirectoryReply {
+    int status = 200;
+    nlohmann::json body;
+    std::string location;
+};
+
+class CustomerDirectory {
+public:
+    CustomerDirectory(Store& store, std::shared_ptr<IdentityResolver> resolver);
+
+    DirectoryReply findByIdentity(const std::string& typeAndValue);
+    DirectoryReply search(const std::string& q, int limit);
+    DirectoryReply get(const std::string& id);
+    DirectoryReply timeline(const std::string& id, int limit, const std::string& cursor, const std::string& channel);
+    DirectoryReply merges(const std::string& id);
+    DirectoryReply merge(const std::string& survivor, const std::string& other);
+    DirectoryReply unmerge(const std::string& id, int64_t mergeId);
+    DirectoryReply matchDecisions(int limit, int64_t beforeId);
+    DirectoryReply exportCustomer(const std::string& id);
+    DirectoryReply erase(const std::string& id);
+
+private:
+    // 404 for an unknown id, 301 naming the survivor for a merged one; nullopt when live.
+    std::optional<DirectoryReply> notLive(Poco::Data::Session& s, const std::string& id, const std::string& suffix);
+    Store& store_;
+    std::shared_ptr<IdentityResolver> resolver_;
+};
+
+}  // namespace switchboard::host::customer

@@ -1,0 +1,85 @@
+#include "customer/merges.h"
+
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+#include <stdexcept>
+#include <vector>
+
+using namespace Poco::Data::Keywords;
+
+namespace switchboard::host::customer {
+
+namespace {
+
+// The customers whose merge chain passes through root, root included.
+const char* const kSubtree =
+    "WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
+
+// Gives every row first resolved inside root's subtree to owner.
+void repoint(Poco::Data::Session& s, const std::string& root, const std::string& owner) {
+    std::string r = root, o = owner;
+    s << std::string(kSubtree) + "UPDATE identities SET customer_id = ? WHERE original_customer_id IN (SELECT id FROM sub)",
+        use(r), use(o), now;
+    s << std::string(kSubtree) + "UPDATE messages SET customer_id = ? WHERE original_customer_id IN (SELECT id FROM sub)",
+        use(r), use(o), now;
+}
+
+}  // namespace
+
+std::optional<std::string> liveCustomerOf(Poco::Data::Session& s, const std::string& id) {
+    std::string current = id;
+    for (int hops = 0; hops < 1000; ++hops) {
+        std::vector<std::string> status, next;
+        std::string c = current;
+        s << "SELECT status, COALESCE(merged_into, '') FROM customers WHERE id = ?", use(c), into(status), into(next),
+            now;
+        if (status.empty()) return std::nullopt;
+        if (status[0] != "merged" || next[0].empty()) return current;
+        current = next[0];
+    }
+    throw std::runtime_error("merge chain of customer " + id + " is cyclic");
+}
+
+int64_t mergeCustomers(Poco::Data::Session& s, const std::string& survivor, const std::string& absorbed,
+                       const std::string& triggerJson, int64_t atMs) {
+    if (survivor == absorbed) throw std::invalid_argument("cannot merge customer " + survivor + " into itself");
+    std::string sv = survivor, ab = absorbed, trig = triggerJson;
+    int64_t at = atMs;
+    s << "INSERT INTO merges (survivor_id, absorbed_id, trigger_json, merged_at_ms) VALUES (?,?,?,?)", use(sv),
+        use(ab), use(trig), use(at), now;
+    int64_t mergeId = 0;
+    s << "SELECT last_insert_rowid()", into(mergeId), now;
+    s << "UPDATE customers SET status = 'merged', merged_into = ?, updated_at_ms = ? WHERE id = ?", use(sv), use(at),
+        use(ab), now;
+    repoint(s, absorbed, survivor);
+    return mergeId;
+}
+
+UnmergeOutcome unmergeCustomers(Poco::Data::Session& s, int64_t mergeId, int64_t atMs) {
+    UnmergeOutcome out;
+    std::vector<std::string> survivor, absorbed;
+    std::vector<int64_t> undone;
+    int64_t id = mergeId;
+    s << "SELECT survivor_id, absorbed_id, COALESCE(undone_at_ms, 0) FROM merges WHERE id = ?", use(id),
+        into(survivor), into(absorbed), into(undone), now;
+    if (survivor.empty()) {
+        out.error = "no merge with id " + std::to_string(mergeId);
+        return out;
+    }
+    if (undone[0] != 0) {
+        out.error = "merge " + std::to_string(mergeId) + " was already undone";
+        return out;
+    }
+    std::string ab = absorbed[0];
+    int64_t at = atMs;
+    s << "UPDATE customers SET status = 'active', merged_into = NULL, updated_at_ms = ? WHERE id = ?", use(at),
+        use(ab), now;
+    repoint(s, ab, ab);
+    s << "UPDATE merges SET undone_at_ms = ? WHERE id = ?", use(at), use(id), now;
+    out.ok = true;
+    out.restoredCustomerId = ab;
+    return out;
+}
+
+}  // namespace switchboard::host::customer

@@ -1,0 +1,68 @@
+// Identity resolution: links each stored message to one customer, inside the transaction
+// that stores the message (so a crash never leaves an acknowledged message unresolved, and
+// two first contacts of one person arriving at once create exactly one customer).
+//
+// Deterministic rules: each sender identity is normalized; identities that are not
+// matchable, not of a configured match type, blocked or shared are attached but never used
+// to link. A usable identity that already belongs to several live customers is ambiguous
+// and is not used either. The remaining identities name zero customers (a new customer is
+// created), one (the message joins it) or several: in auto_merge mode the oldest customer
+// absorbs the others, recorded as a merge with its trigger; in match_only mode the would-be
+// merge is only recorded. Every decision is written to match_decisions.
+#pragma once
+
+#include "config/config.h"
+#include "customer/identity_normalizer.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace Poco::Data {
+class Session;
+}
+
+namespace switchboard::host::customer {
+
+struct SenderIdentity {
+    std::string type;  // "email", "phone", "external"
+    std::string value;
+    std::string scope;
+};
+
+struct ResolutionInput {
+    int64_t messageId = 0;
+    std::string connector;
+    std::string senderName;
+    std::vector<SenderIdentity> sender;
+    int64_t atMs = 0;
+};
+
+struct ResolutionResult {
+    std::string customerId;
+    std::string decision;  // new_customer | matched | merged | would_merge
+};
+
+class IdentityResolver {
+public:
+    explicit IdentityResolver(const config::IdentityConfig& config);
+
+    // Runs in the caller's open transaction on session.
+    ResolutionResult resolve(Poco::Data::Session& session, const ResolutionInput& input);
+
+    const IdentityNormalizer& normalizer() const { return normalizer_; }
+    // "usable", "blocked", "shared", "not_matched_type" or the normalizer's flag.
+    std::string statusOf(const NormalizedIdentity& identity) const;
+
+private:
+    bool listed(const std::set<std::string>& keys, const NormalizedIdentity& identity) const;
+
+    IdentityNormalizer normalizer_;
+    std::set<std::string> matchTypes_;
+    bool autoMerge_ = true;
+    std::set<std::string> blocked_;  // match keys, or "email-local|<local>@" for any domain
+    std::set<std::string> shared_;
+};
+
+}  // namespace switchboard::host::customer

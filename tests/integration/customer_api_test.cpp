@@ -1,0 +1,312 @@
+// One customer, one timeline: the customer model through the running host and its API.
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <thread>
+
+using namespace switchboard::test;
+using nlohmann::json;
+
+namespace {
+
+// Three "channels" served by webchat instances, each configured with its own channel name.
+const std::string kChannels =
+    "  - name: site-chat\n    plugin: webchat\n"
+    "  - name: wa\n    plugin: webchat\n    options: { channel: whatsapp }\n"
+    "  - name: mail\n    plugin: webchat\n    options: { channel: email }\n";
+const std::string kIdentityPT = "identity:\n  default_region: PT\n";
+
+json from(std::initializer_list<std::pair<const char*, const char*>> fields) {
+    json f = json::object();
+    for (const auto& [k, v] : fields) f[k] = v;
+    return f;
+}
+
+int post(const HostProcess& host, const std::string& instance, const std::string& id, const json& sender,
+         int64_t timestampMs = 0, const std::string& text = "hello") {
+    json m{{"id", id}, {"from", sender}, {"text", text}};
+    if (timestampMs) m["timestamp"] = timestampMs;
+    return host.post("/webhooks/" + instance, m.dump()).status;
+}
+
+json api(const HostProcess& host, const std::string& uri) {
+    auto r = host.get(uri, host.auth());
+    EXPECT_EQ(r.status, 200) << uri << " -> " << r.body;
+    return json::parse(r.body, nullptr, false);
+}
+
+std::vector<std::string> lookup(const HostProcess& host, const std::string& identity) {
+    std::string enc;
+    for (char c : identity) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '@' || c == ':')
+            enc += c;
+        else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+            enc += buf;
+        }
+    }
+    std::vector<std::string> ids;
+    json found = api(host, "/api/v1/customers?identity=" + enc);
+    for (const auto& c : found["customers"]) ids.push_back(c["id"]);
+    return ids;
+}
+
+std::string only(const std::vector<std::string>& ids) {
+    EXPECT_EQ(ids.size(), 1u);
+    return ids.empty() ? "" : ids[0];
+}
+
+std::vector<std::string> timelineIds(const HostProcess& host, const std::string& customer) {
+    std::vector<std::string> out;
+    json page = api(host, "/api/v1/customers/" + customer + "/timeline?limit=500");  // keep it alive while iterating
+    for (const auto& i : page["interactions"]) out.push_back(i["source_message_id"]);
+    return out;
+}
+
+}  // namespace
+
+TEST(CustomerModel, ThreeChannelsBecomeOneCustomerWithOneTimeline) {
+    HostProcess host(kChannels, kIdentityPT);
+    ASSERT_TRUE(waitHealthy(host.port()));
+    ASSERT_EQ(post(host, "site-chat", "c1", from({{"name", "Ana Silva"}, {"email", "ana@example.com"}, {"phone", "912 345 678"}}), 1000), 200);
+    ASSERT_EQ(post(host, "wa", "w1", from({{"phone", "+351 912 345 678"}}), 2000), 200);
+    ASSERT_EQ(post(host, "mail", "e1", from({{"email", "Ana Silva <ANA@Example.com>"}}), 3000), 200);
+
+    std::string ana = only(lookup(host, "phone:912 345 678"));
+    EXPECT_EQ(lookup(host, "phone:00351912345678"), std::vector<std::string>{ana});
+    EXPECT_EQ(lookup(host, "email:Ana@EXAMPLE.com"), std::vector<std::string>{ana});
+
+    json c = api(host, "/api/v1/customers/" + ana);
+    EXPECT_EQ(c["display_name"], "Ana Silva");
+    EXPECT_EQ(c["interactions_per_channel"]["webchat"], 1);
+    EXPECT_EQ(c["interactions_per_channel"]["whatsapp"], 1);
+    EXPECT_EQ(c["interactions_per_channel"]["email"], 1);
+    bool sawE164 = false;
+    for (const auto& i : c["identities"]) sawE164 |= i["normalized"] == "+351912345678";
+    EXPECT_TRUE(sawE164) << c.dump();
+
+    // Newest first, across channels, with the documented fields.
+    json t = api(host, "/api/v1/customers/" + ana + "/timeline");
+    ASSERT_EQ(t["interactions"].size(), 3u);
+    EXPECT_EQ(t["interactions"][0]["source_message_id"], "e1");
+    EXPECT_EQ(t["interactions"][1]["channel"], "whatsapp");
+    EXPECT_EQ(t["interactions"][2]["connector"], "site-chat");
+    for (const char* field : {"id", "customer_id", "channel", "direction", "connector", "source_message_id",
+                              "conversation_id", "occurred_at", "received_at", "subject", "text", "attachments",
+                              "routing"})
+        EXPECT_TRUE(t["interactions"][0].contains(field)) << field;
+    EXPECT_TRUE(t["next_cursor"].is_null());
+    // Filter by channel.
+    EXPECT_EQ(api(host, "/api/v1/customers/" + ana + "/timeline?channel=whatsapp")["interactions"].size(), 1u);
+}
+
+TEST(CustomerModel, TwoEmailsLinkedByAPhoneMergeAndUnmergeExactly) {
+    HostProcess host(kChannels, kIdentityPT);
+    ASSERT_EQ(post(host, "mail", "m1", from({{"email", "rui@work.example"}}), 1000), 200);
+    ASSERT_EQ(post(host, "site-chat", "m2", from({{"email", "rui@home.example"}}), 2000), 200);
+    std::string work = only(lookup(host, "email:rui@work.example"));
+    std::string home = only(lookup(host, "email:rui@home.example"));
+    ASSERT_NE(work, home);
+
+    // One message carrying both emails and a phone links the two: they merge into the older.
+    ASSERT_EQ(post(host, "wa", "m3", from({{"email", "rui@home.example"}, {"phone", "+351 933 000 111"}}), 3000), 200);
+    ASSERT_EQ(post(host, "wa", "m4", from({{"email", "rui@work.example"}, {"phone", "933 000 111"}}), 4000), 200);
+    EXPECT_EQ(lookup(host, "email:rui@home.example"), std::vector<std::string>{work});
+    EXPECT_EQ(timelineIds(host, work), (std::vector<std::string>{"m4", "m3", "m2", "m1"}));
+
+    // The absorbed id answers with the survivor's name.
+    auto moved = host.get("/api/v1/customers/" + home, host.auth());
+    EXPECT_EQ(moved.status, 301);
+    EXPECT_EQ(json::parse(moved.body)["merged_into"], work);
+    EXPECT_EQ(moved.headers["location"], "/api/v1/customers/" + work);
+
+    json merges = api(host, "/api/v1/customers/" + work + "/merges")["merges"];
+    ASSERT_EQ(merges.size(), 1u);
+    EXPECT_EQ(merges[0]["absorbed_id"], home);
+    EXPECT_EQ(merges[0]["trigger"]["rule"], "shared_identity");
+    // m4 reached the absorbed customer through the phone m3 had attached to it.
+    EXPECT_EQ(merges[0]["trigger"]["identity"], "phone||+351933000111");
+
+    auto undo = host.post("/api/v1/customers/" + work + "/unmerge", json{{"merge_id", merges[0]["id"]}}.dump(),
+                          host.auth());
+    ASSERT_EQ(undo.status, 200) << undo.body;
+    // Both as they were: each email on its own customer, each interaction back where it was first resolved.
+    EXPECT_EQ(lookup(host, "email:rui@home.example"), std::vector<std::string>{home});
+    EXPECT_EQ(lookup(host, "email:rui@work.example"), std::vector<std::string>{work});
+    EXPECT_EQ(timelineIds(host, home), (std::vector<std::string>{"m3", "m2"}));
+    EXPECT_EQ(timelineIds(host, work), (std::vector<std::string>{"m4", "m1"}));
+    EXPECT_EQ(host.post("/api/v1/customers/" + work + "/unmerge", json{{"merge_id", merges[0]["id"]}}.dump(),
+                        host.auth()).status, 409);
+}
+
+TEST(CustomerModel, MergeChainsUndoInEitherOrder) {
+    for (bool innerFirst : {true, false}) {
+        HostProcess host(kChannels, kIdentityPT);
+        ASSERT_EQ(post(host, "mail", "a1", from({{"email", "a@x.example"}}), 1000), 200);
+        ASSERT_EQ(post(host, "mail", "b1", from({{"email", "b@x.example"}}), 2000), 200);
+        ASSERT_EQ(post(host, "mail", "c1", from({{"email", "c@x.example"}}), 3000), 200);
+        std::string a = only(lookup(host, "email:a@x.example")), b = only(lookup(host, "email:b@x.example")),
+                    c = only(lookup(host, "email:c@x.example"));
+        auto merge = [&](const std::string& survivor, const std::string& other) {
+            auto r = host.post("/api/v1/customers/" + survivor + "/merge", json{{"other_id", other}}.dump(), host.auth());
+            EXPECT_EQ(r.status, 200) << r.body;
+            return json::parse(r.body)["merge_id"].get<int64_t>();
+        };
+        int64_t aIntoB = merge(b, a);
+        int64_t bIntoC = merge(c, b);
+        EXPECT_EQ(timelineIds(host, c), (std::vector<std::string>{"c1", "b1", "a1"}));
+        EXPECT_EQ(lookup(host, "email:a@x.example"), std::vector<std::string>{c});
+        auto unmerge = [&](int64_t id) {
+            auto r = host.post("/api/v1/customers/" + c + "/unmerge", json{{"merge_id", id}}.dump(), host.auth());
+            EXPECT_EQ(r.status, 200) << r.body;
+        };
+        if (innerFirst) {
+            unmerge(aIntoB);
+            EXPECT_EQ(timelineIds(host, c), (std::vector<std::string>{"c1", "b1"}));
+            EXPECT_EQ(timelineIds(host, a), std::vector<std::string>{"a1"});
+            unmerge(bIntoC);
+        } else {
+            unmerge(bIntoC);
+            EXPECT_EQ(timelineIds(host, b), (std::vector<std::string>{"b1", "a1"}));
+            EXPECT_EQ(timelineIds(host, c), std::vector<std::string>{"c1"});
+            auto r = host.post("/api/v1/customers/" + b + "/unmerge", json{{"merge_id", aIntoB}}.dump(), host.auth());
+            EXPECT_EQ(r.status, 200) << r.body;
+        }
+        EXPECT_EQ(timelineIds(host, a), std::vector<std::string>{"a1"});
+        EXPECT_EQ(timelineIds(host, b), std::vector<std::string>{"b1"});
+        EXPECT_EQ(timelineIds(host, c), std::vector<std::string>{"c1"});
+    }
+}
+
+TEST(CustomerModel, SharedAndPlaceholderValuesNeverMergePeople) {
+    HostProcess host(kChannels, kIdentityPT + "  shared:\n    phone: [ \"+351 211 000 000\" ]\n");
+    // A listed family phone used by two people with their own emails.
+    ASSERT_EQ(post(host, "mail", "f1", from({{"email", "mother@x.example"}, {"phone", "211 000 000"}})), 200);
+    ASSERT_EQ(post(host, "mail", "f2", from({{"email", "son@x.example"}, {"phone", "+351211000000"}})), 200);
+    EXPECT_NE(only(lookup(host, "email:mother@x.example")), only(lookup(host, "email:son@x.example")));
+    // support@ (a role address, shared by default) and placeholders (blocked by default).
+    ASSERT_EQ(post(host, "mail", "s1", from({{"email", "support@shop.example"}, {"phone", "+351 912 111 111"}})), 200);
+    ASSERT_EQ(post(host, "mail", "s2", from({{"email", "support@shop.example"}, {"phone", "+351 912 222 222"}})), 200);
+    ASSERT_EQ(post(host, "mail", "t1", from({{"email", "test@test.com"}, {"phone", "+351 912 333 333"}})), 200);
+    ASSERT_EQ(post(host, "mail", "t2", from({{"email", "test@test.com"}, {"phone", "+351 912 444 444"}})), 200);
+    EXPECT_NE(only(lookup(host, "phone:912 111 111")), only(lookup(host, "phone:912 222 222")));
+    EXPECT_NE(only(lookup(host, "phone:912 333 333")), only(lookup(host, "phone:912 444 444")));
+    // The decisions say why.
+    json decisions = api(host, "/api/v1/match-decisions?limit=1")["match_decisions"];
+    ASSERT_EQ(decisions.size(), 1u);
+    EXPECT_EQ(decisions[0]["source_message_id"], "t2");
+    bool blocked = false;
+    for (const auto& i : decisions[0]["details"]["identities"]) blocked |= i["status"] == "blocked";
+    EXPECT_TRUE(blocked) << decisions.dump();
+}
+
+TEST(CustomerModel, MatchOnlyModeRecordsWithoutMerging) {
+    HostProcess host(kChannels, "identity:\n  default_region: PT\n  mode: match_only\n");
+    ASSERT_EQ(post(host, "mail", "o1", from({{"email", "one@x.example"}}), 1000), 200);
+    ASSERT_EQ(post(host, "mail", "o2", from({{"email", "two@x.example"}}), 2000), 200);
+    ASSERT_EQ(post(host, "mail", "o3", from({{"email", "one@x.example"}, {"phone", "+351 912 555 555"}}), 3000), 200);
+    ASSERT_EQ(post(host, "mail", "o4", from({{"email", "two@x.example"}, {"phone", "912 555 555"}}), 4000), 200);
+    std::string one = only(lookup(host, "email:one@x.example")), two = only(lookup(host, "email:two@x.example"));
+    EXPECT_NE(one, two);
+    EXPECT_EQ(api(host, "/api/v1/customers/" + one + "/merges")["merges"].size(), 0u);
+    json d = api(host, "/api/v1/match-decisions?limit=1")["match_decisions"][0];
+    EXPECT_EQ(d["decision"], "would_merge");
+    EXPECT_EQ(d["details"]["customers"].size(), 2u);
+}
+
+TEST(CustomerModel, ConcurrentFirstContactCreatesOneCustomer) {
+    HostProcess host(kChannels, kIdentityPT);
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 8; ++i)
+        threads.emplace_back([&, i] {
+            if (post(host, i % 2 ? "wa" : "site-chat", "first-" + std::to_string(i),
+                     from({{"email", "new.person@x.example"}})) == 200)
+                ++ok;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, 8);
+    std::string id = only(lookup(host, "email:new.person@x.example"));
+    EXPECT_EQ(timelineIds(host, id).size(), 8u);
+}
+
+TEST(CustomerModel, TimelinePaginationIsStableWhileInteractionsArrive) {
+    HostProcess host(kChannels, kIdentityPT);
+    for (int i = 1; i <= 5; ++i)
+        ASSERT_EQ(post(host, "mail", "p" + std::to_string(i), from({{"email", "pager@x.example"}}), i * 1000), 200);
+    std::string id = only(lookup(host, "email:pager@x.example"));
+    json page1 = api(host, "/api/v1/customers/" + id + "/timeline?limit=2");
+    ASSERT_EQ(page1["interactions"].size(), 2u);
+    EXPECT_EQ(page1["interactions"][0]["source_message_id"], "p5");
+    // A newer and a late-arriving older interaction land between page requests.
+    ASSERT_EQ(post(host, "mail", "p9", from({{"email", "pager@x.example"}}), 9000), 200);
+    ASSERT_EQ(post(host, "mail", "p0", from({{"email", "pager@x.example"}}), 500), 200);
+    std::vector<std::string> seen = {"p5", "p4"};
+    std::string cursor = page1["next_cursor"];
+    while (!cursor.empty()) {
+        json page = api(host, "/api/v1/customers/" + id + "/timeline?limit=2&cursor=" + cursor);
+        for (const auto& i : page["interactions"]) seen.push_back(i["source_message_id"]);
+        cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+    }
+    // Nothing repeated, nothing skipped; the older late arrival sorts into its place.
+    EXPECT_EQ(seen, (std::vector<std::string>{"p5", "p4", "p3", "p2", "p1", "p0"}));
+    EXPECT_EQ(host.get("/api/v1/customers/" + id + "/timeline?cursor=garbage", host.auth()).status, 400);
+}
+
+TEST(CustomerModel, ExportThenEraseLeavesOnlyATombstoneAndRedeliveryDoesNotRecreate) {
+    HostProcess host(kChannels, kIdentityPT);
+    ASSERT_EQ(post(host, "site-chat", "x1", from({{"name", "Eva Lopes"}, {"email", "eva@x.example"}}), 1000,
+                   "my secret address is Rua 1"), 200);
+    ASSERT_EQ(post(host, "wa", "x2", from({{"email", "eva@x.example"}, {"phone", "+351 912 777 777"}}), 2000), 200);
+    std::string eva = only(lookup(host, "email:eva@x.example"));
+
+    json exported = api(host, "/api/v1/customers/" + eva + "/export");
+    EXPECT_EQ(exported["customer_id"], eva);
+    EXPECT_EQ(exported["interactions"].size(), 2u);
+    EXPECT_EQ(exported["identities"].size(), 2u);
+    EXPECT_NE(exported.dump().find("my secret address is Rua 1"), std::string::npos);
+    EXPECT_NE(exported.dump().find("Eva Lopes"), std::string::npos);
+
+    auto erased = http("DELETE", host.port(), "/api/v1/customers/" + eva, "", host.auth());
+    ASSERT_EQ(erased.status, 200) << erased.body;
+    EXPECT_EQ(json::parse(erased.body)["interactions"], 2);
+    EXPECT_EQ(host.get("/api/v1/customers/" + eva, host.auth()).status, 410);
+    EXPECT_TRUE(lookup(host, "email:eva@x.example").empty());
+    EXPECT_TRUE(lookup(host, "phone:912 777 777").empty());
+
+    // Nothing identifying is left in the store, logically or in the bytes on disk (free
+    // pages, the WAL): only ids and keyed hashes.
+    auto dump = run({"sqlite3", host.dbPath(), ".dump"});
+    ASSERT_EQ(dump.exitCode, 0) << dump.err;
+    const std::string onDisk = readFile(host.dbPath()) + readFile(host.dbPath() + "-wal");
+    for (const char* pii : {"eva@x.example", "Eva Lopes", "Rua 1", "912777777", "912 777 777"}) {
+        EXPECT_EQ(dump.out.find(pii), std::string::npos) << pii;
+        EXPECT_EQ(onDisk.find(pii), std::string::npos) << pii << " is still in the file bytes";
+    }
+
+    // The provider redelivers an old message: acknowledged, not stored, nobody recreated.
+    auto again = host.post("/webhooks/site-chat",
+                           json{{"id", "x1"}, {"from", from({{"email", "eva@x.example"}})}, {"text", "hi"}}.dump());
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(json::parse(again.body)["status"], "duplicate");
+    EXPECT_TRUE(lookup(host, "email:eva@x.example").empty());
+    // A new message is a new contact: it creates a fresh customer, not the erased one.
+    ASSERT_EQ(post(host, "mail", "x3", from({{"email", "eva@x.example"}})), 200);
+    std::string fresh = only(lookup(host, "email:eva@x.example"));
+    EXPECT_NE(fresh, eva);
+    EXPECT_EQ(timelineIds(host, fresh), std::vector<std::string>{"x3"});
+}
+
+TEST(CustomerModel, ApiErrorsAreClear) {
+    HostProcess host(kChannels, kIdentityPT);
+    EXPECT_EQ(host.get("/api/v1/customers?identity=email:a@b.example").status, 401);
+    EXPECT_EQ(host.get("/api/v1/customers?identity=fax:123", host.auth()).status, 400);
+    EXPECT_EQ(host.get("/api/v1/customers", host.auth()).status, 400);
+    EXPECT_EQ(host.get("/api/v1/customers/cus_nope", host.auth()).status, 404);
+    EXPECT_EQ(host.get("/api/v1/customers?q=x&limit=0", host.auth()).status, 400);
+    EXPECT_EQ(lookup(host, "email:nobody@x.example").size(), 0u);
+}
