@@ -8,6 +8,7 @@ PACKAGES=(
   libboost-dev libboost-filesystem-dev libpoco-dev nlohmann-json3-dev libyaml-cpp-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql libpq-dev
   clang-14 libc++-14-dev libc++abi-14-dev
 )
 

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <map>
 #include <thread>
+#include <tuple>
 
 using namespace switchboard::test;
 using nlohmann::json;
@@ -100,6 +102,12 @@ TEST(CustomerModel, ThreeChannelsBecomeOneCustomerWithOneTimeline) {
                               "routing"})
         EXPECT_TRUE(t["interactions"][0].contains(field)) << field;
     EXPECT_TRUE(t["next_cursor"].is_null());
+    // Chat, then WhatsApp, then email within the continuation window: one conversation.
+    EXPECT_EQ(t["interactions"][0]["conversation_id"], t["interactions"][2]["conversation_id"]);
+    EXPECT_EQ(t["interactions"][1]["conversation_id"], t["interactions"][2]["conversation_id"]);
+    ASSERT_EQ(c["conversations"].size(), 1u);
+    EXPECT_EQ(c["conversations"][0]["interactions"], 3);
+    EXPECT_EQ(c["conversations"][0]["first_channel"], "webchat");
     // Filter by channel.
     EXPECT_EQ(api(host, "/api/v1/customers/" + ana + "/timeline?channel=whatsapp")["interactions"].size(), 1u);
 }
@@ -299,6 +307,103 @@ TEST(CustomerModel, ExportThenEraseLeavesOnlyATombstoneAndRedeliveryDoesNotRecre
     std::string fresh = only(lookup(host, "email:eva@x.example"));
     EXPECT_NE(fresh, eva);
     EXPECT_EQ(timelineIds(host, fresh), std::vector<std::string>{"x3"});
+}
+
+TEST(CustomerModel, ConsentBelongsToTheAddressAndSurvivesMergeAndUnmerge) {
+    HostProcess host(kChannels, kIdentityPT);
+    ASSERT_EQ(post(host, "mail", "k1", from({{"email", "kim@x.example"}, {"phone", "+351 912 888 888"}}), 1000), 200);
+    ASSERT_EQ(post(host, "mail", "k2", from({{"email", "kim@other.example"}}), 2000), 200);
+    std::string kim = only(lookup(host, "email:kim@x.example"));
+    std::string other = only(lookup(host, "email:kim@other.example"));
+
+    auto put = [&](const std::string& id, const json& body) {
+        return http("PUT", host.port(), "/api/v1/customers/" + id + "/consent", body.dump(), host.auth());
+    };
+    auto optOut = put(kim, {{"identity", "phone:912 888 888"}, {"purpose", "marketing"}, {"status", "opted_out"},
+                            {"evidence", "SMS STOP at 10:02"}});
+    ASSERT_EQ(optOut.status, 200) << optOut.body;
+    EXPECT_EQ(put(kim, {{"identity", "phone:912 888 888"}, {"purpose", "spam"}, {"status", "opted_out"}}).status, 400);
+    EXPECT_EQ(put(kim, {{"identity", "email:kim@other.example"}, {"purpose", "service"}, {"status", "opted_in"}}).status,
+              409);  // not this customer's address
+
+    auto consentOf = [&](const std::string& id, const std::string& type) {
+        json c = api(host, "/api/v1/customers/" + id);
+        for (const auto& i : c["identities"])
+            if (i["type"] == type) return i["consent"];
+        return json();
+    };
+    EXPECT_EQ(consentOf(kim, "phone")["marketing"]["status"], "opted_out");
+    EXPECT_TRUE(consentOf(kim, "email").empty());  // an opt-out on one number never silences email
+
+    // Merge and unmerge: the phone's opt-out stays with the phone.
+    auto merged = host.post("/api/v1/customers/" + other + "/merge", json{{"other_id", kim}}.dump(), host.auth());
+    ASSERT_EQ(merged.status, 200) << merged.body;
+    EXPECT_EQ(consentOf(other, "phone")["marketing"]["status"], "opted_out");
+    ASSERT_EQ(host.post("/api/v1/customers/" + other + "/unmerge",
+                        json{{"merge_id", json::parse(merged.body)["merge_id"]}}.dump(), host.auth()).status, 200);
+    EXPECT_EQ(consentOf(kim, "phone")["marketing"]["status"], "opted_out");
+    EXPECT_TRUE(consentOf(other, "email").empty());
+}
+
+TEST(CustomerModel, AttributeSurvivorshipHandEnteredThenSourcePriorityThenMostRecent) {
+    HostProcess host(kChannels, kIdentityPT + "  source_priority: [ mail ]\n");
+    auto withAttrs = [&](const std::string& instance, const std::string& id, int64_t at, const json& attrs) {
+        json m{{"id", id}, {"from", {{"email", "lia@x.example"}}}, {"text", "hi"}, {"timestamp", at},
+               {"attributes", attrs}};
+        return host.post("/webhooks/" + instance, m.dump()).status;
+    };
+    ASSERT_EQ(withAttrs("mail", "l1", 1000, {{"customer.tier", "silver"}, {"customer.language", "pt"}}), 200);
+    ASSERT_EQ(withAttrs("wa", "l2", 2000, {{"customer.tier", "gold"}, {"customer.language", "en"}, {"page", "/x"}}),
+              200);
+    std::string lia = only(lookup(host, "email:lia@x.example"));
+    json a = api(host, "/api/v1/customers/" + lia)["attributes"];
+    // `mail` is the preferred source: its tier and language win over the newer values from `wa`.
+    EXPECT_EQ(a["tier"]["value"], "silver");
+    EXPECT_EQ(a["tier"]["source"], "mail");
+    EXPECT_EQ(a["tier"]["source_record"], "l1");
+    EXPECT_EQ(a["tier"]["values_seen"], 2);
+    EXPECT_EQ(a["language"]["value"], "pt");
+    EXPECT_FALSE(a.contains("page"));  // a message attribute, not a customer one
+
+    // Entered by hand beats every source.
+    auto put = http("PUT", host.port(), "/api/v1/customers/" + lia + "/attributes",
+                    json{{"name", "tier"}, {"value", "platinum"}}.dump(), host.auth());
+    ASSERT_EQ(put.status, 200) << put.body;
+    a = api(host, "/api/v1/customers/" + lia)["attributes"];
+    EXPECT_EQ(a["tier"]["value"], "platinum");
+    EXPECT_TRUE(a["tier"]["entered_by_hand"].get<bool>());
+    EXPECT_EQ(http("PUT", host.port(), "/api/v1/customers/" + lia + "/attributes",
+                   json{{"name", "tier"}, {"value", ""}}.dump(), host.auth()).status, 400);
+}
+
+TEST(CustomerModel, WithoutSourcePriorityTheMostRecentValueWins) {
+    HostProcess host(kChannels, kIdentityPT);
+    for (auto [instance, id, at, tier] : {std::tuple{"wa", "r2", 2000, "gold"}, std::tuple{"mail", "r1", 1000, "silver"}}) {
+        json m{{"id", id}, {"from", {{"email", "rita@x.example"}}}, {"text", "hi"}, {"timestamp", at},
+               {"attributes", {{"customer.tier", tier}}}};
+        ASSERT_EQ(host.post(std::string("/webhooks/") + instance, m.dump()).status, 200);
+    }
+    std::string rita = only(lookup(host, "email:rita@x.example"));
+    // r1 arrived last but happened first: observed time decides, not arrival order.
+    EXPECT_EQ(api(host, "/api/v1/customers/" + rita)["attributes"]["tier"]["value"], "gold");
+}
+
+TEST(CustomerModel, AnIdentityOverItsTypeLimitIsAttachedButNeverLinks) {
+    HostProcess host(kChannels, kIdentityPT + "  limits: { email: 2 }\n  limit_window: 8760h\n");
+    // One phone, three emails within the window: the third email is over the limit.
+    ASSERT_EQ(post(host, "wa", "q1", from({{"phone", "+351 912 999 001"}, {"email", "q1@x.example"}}), 1000), 200);
+    ASSERT_EQ(post(host, "wa", "q2", from({{"phone", "+351 912 999 001"}, {"email", "q2@x.example"}}), 2000), 200);
+    ASSERT_EQ(post(host, "wa", "q3", from({{"phone", "+351 912 999 001"}, {"email", "q3@x.example"}}), 3000), 200);
+    std::string q = only(lookup(host, "phone:912 999 001"));
+    json c = api(host, "/api/v1/customers/" + q);
+    std::map<std::string, std::string> status;
+    for (const auto& i : c["identities"]) status[i["normalized"]] = i["status"];
+    EXPECT_EQ(status["q1@x.example"], "usable");
+    EXPECT_EQ(status["q2@x.example"], "usable");
+    EXPECT_EQ(status["q3@x.example"], "over_limit");
+    // A message from the over-limit address alone does not reach this customer.
+    ASSERT_EQ(post(host, "mail", "q4", from({{"email", "q3@x.example"}}), 4000), 200);
+    EXPECT_EQ(timelineIds(host, q), (std::vector<std::string>{"q3", "q2", "q1"}));
 }
 
 TEST(CustomerModel, ApiErrorsAreClear) {

@@ -4,7 +4,11 @@
 #include "log/log.h"
 #include "test_support.h"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/StreamCopier.h>
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -551,6 +555,48 @@ TEST_F(HttpServerTest, StopWaitsForTheRequestInFlight) {
     client.join();
     EXPECT_EQ(slow.status, 202);
     EXPECT_EQ(http("GET", port, "/healthz").status, 0);  // no longer listening
+}
+
+// POCO gives each connection a thread for its whole life. With one thread and a client that
+// sends request after request on one keep-alive connection, a second client would wait until
+// the first stops; the server instead closes busy connections while others wait.
+TEST_F(HttpServerTest, AKeepAliveClientCannotStarveOthers) {
+    cfg.threads = 1;
+    start();
+    std::atomic<bool> otherServed{false};
+    std::atomic<int> hammered{0};
+    std::atomic<bool> hammerStillRunning{true};
+    std::thread hammer([&] {
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+        session.setKeepAlive(true);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!otherServed && std::chrono::steady_clock::now() < deadline) {
+            try {
+                Poco::Net::HTTPRequest req("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+                req.setKeepAlive(true);
+                session.sendRequest(req);
+                Poco::Net::HTTPResponse resp;
+                std::string body;
+                Poco::StreamCopier::copyToString(session.receiveResponse(resp), body);
+                ++hammered;
+            } catch (const std::exception&) {
+                session.reset();  // closed by the server: reconnect, as clients do
+            }
+        }
+        hammerStillRunning = false;
+    });
+    while (hammered < 5) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int before = hammered;
+    auto other = http("GET", port, "/healthz");
+    const int waitedFor = hammered - before;
+    // Served while the hammering client was still going, and soon: not only when its
+    // connection reached the server's cap of 1000 requests per keep-alive connection.
+    bool servedDuringHammering = hammerStillRunning.load();
+    otherServed = true;
+    hammer.join();
+    EXPECT_EQ(other.status, 200);
+    EXPECT_TRUE(servedDuringHammering);
+    EXPECT_LT(waitedFor, 100) << "the waiting client was served only after " << waitedFor << " requests of the other";
 }
 
 }  // namespace

@@ -51,6 +51,13 @@ void reload(const std::string& file, config::HostConfig& running, ConnectorManag
     if (a.host != b.host || a.port != b.port || a.maxBodyBytes != b.maxBodyBytes || a.threads != b.threads ||
         a.publicUrl != b.publicUrl || running.store.sqlitePath != next.config->store.sqlitePath)
         logWarn("server or store settings changed; they take effect after a restart of switchboard");
+    const auto& ia = running.identity;
+    const auto& ib = next.config->identity;
+    if (ia.defaultRegion != ib.defaultRegion || ia.matchTypes != ib.matchTypes || ia.mode != ib.mode ||
+        ia.foldGmail != ib.foldGmail || ia.blocked != ib.blocked || ia.shared != ib.shared ||
+        ia.sourcePriority != ib.sourcePriority || ia.limits != ib.limits || ia.limitWindowMs != ib.limitWindowMs ||
+        running.threading.continuationWindow != next.config->threading.continuationWindow)
+        logWarn("identity or threading settings changed; they take effect after a restart of switchboard");
     server.setApiToken(b.apiToken);
     running = *next.config;
     ApplySummary s = manager.apply(std::move(next.plan.instances));
@@ -88,7 +95,7 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
     logRegistry(setup.registry);
 
     try {
-        Store store(running.store.sqlitePath, setup.resolver);
+        Store store(running.store.sqlitePath, setup.resolver, setup.threader);
         logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
         Metrics metrics;
         ConnectorManager manager(store, metrics);

@@ -21,6 +21,7 @@ Setup loadSetup(const std::string& configFile, const std::vector<std::string>& p
             if (where.file.empty()) where.file = configFile;
             s.errors.push_back(config::ConfigError{where, "identity.default_region", e.what()}.format());
         }
+        s.threader = std::make_shared<customer::ConversationThreader>(s.config->threading.continuationWindow);
         s.plan = planConnectors(*s.config, s.registry);
         for (const auto& e : s.plan.errors) s.errors.push_back(e.format());
     }

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "customer/resolver.h"
+#include "customer/threading.h"
 #include "plugin/plugin_registry.h"
 #include "runtime/instance_spec.h"
 
@@ -19,6 +20,7 @@ struct Setup {
     PluginRegistry registry;
     ConnectorPlan plan;
     std::shared_ptr<customer::IdentityResolver> resolver;  // from identity:, when valid
+    std::shared_ptr<customer::ConversationThreader> threader;  // from threading:
     std::vector<std::string> errors;  // config errors and plan errors, formatted
     bool ok() const { return errors.empty(); }
 };

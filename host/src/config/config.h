@@ -5,6 +5,7 @@
 
 #include "plugin/option_schema.h"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -77,6 +78,20 @@ struct IdentityConfig {
     // and values shared by several people (a family phone, support@).
     std::map<std::string, std::vector<std::string>> blocked;
     std::map<std::string, std::vector<std::string>> shared;
+    // Attribute survivorship: values entered by hand win, then the first connector instance
+    // of this list that has a value, then the most recent value. Empty values never win.
+    std::vector<std::string> sourcePriority;
+    // Most distinct values of a type one customer may gain within limitWindowMs; more are
+    // attached as "over_limit" and never used to link (e.g. email: 5 a year).
+    std::map<std::string, int64_t> limits;
+    int64_t limitWindowMs = 365LL * 24 * 3600 * 1000;
+};
+
+// threading: how messages are grouped into conversations (config/README.md, "threading").
+struct ThreadingConfig {
+    // A message with no thread of its own joins the customer's latest conversation when it
+    // arrives within this long of its last message; 0 turns continuation off.
+    std::chrono::milliseconds continuationWindow{std::chrono::minutes(30)};
 };
 
 struct HostConfig {
@@ -85,6 +100,7 @@ struct HostConfig {
     StoreConfig store;
     LogConfig log;
     IdentityConfig identity;
+    ThreadingConfig threading;
     std::vector<std::string> pluginPaths;  // relative paths resolved against the config file
     std::vector<ConnectorConfig> connectors;
 };

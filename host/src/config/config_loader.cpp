@@ -13,7 +13,8 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"server", "store", "plugins", "connectors", "log", "identity"};
+const std::vector<std::string> kTopLevelKeys = {"server", "store", "plugins", "connectors", "log", "identity",
+                                                "threading"};
 
 std::filesystem::path configDir(const std::string& file) {
     // Absolute, so resolved paths stay right if the host later changes directory.
@@ -45,6 +46,7 @@ LoadResult loadText(const std::string& text, const std::string& file) {
         else if (section.key == "connectors") parseConnectors(ctx, section, config.connectors);
         else if (section.key == "log") parseLog(ctx, section, config.log);
         else if (section.key == "identity") parseIdentity(ctx, section, config.identity);
+        else if (section.key == "threading") parseThreading(ctx, section, config.threading);
     }
 
     if (!ctx.errors().empty()) return {std::nullopt, std::move(ctx.errors())};

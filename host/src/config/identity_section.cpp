@@ -10,8 +10,9 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kIdentityKeys = {"default_region", "match_types", "mode", "fold_gmail", "blocked",
-                                                "shared"};
+const std::vector<std::string> kIdentityKeys = {"default_region", "match_types",     "mode",
+                                                "fold_gmail",     "blocked",         "shared",
+                                                "source_priority", "limits",         "limit_window"};
 const std::vector<std::string> kIdentityTypes = {"email", "phone", "external"};
 const std::vector<std::string> kModes = {"auto_merge", "match_only"};
 
@@ -67,6 +68,25 @@ void parseIdentity(ParseContext& ctx, const MapEntry& section, IdentityConfig& i
             auto b = parseBool(v->text);
             if (!b) ctx.error(v->where, entry.path, "expects true or false, got " + showValue(v->text, v->fromReference));
             else identity.foldGmail = *b;
+        } else if (entry.key == "limits") {
+            for (const MapEntry& perType : ctx.mapEntries(entry.value, entry.path, kIdentityTypes)) {
+                auto v = ctx.scalar(perType, "a positive integer");
+                if (!v) continue;
+                auto n = parseInt64(v->text);
+                if (!n || *n < 1)
+                    ctx.error(v->where, perType.path, "expects a positive integer, got " + showValue(v->text, v->fromReference));
+                else identity.limits[perType.key] = *n;
+            }
+        } else if (entry.key == "limit_window") {
+            auto v = ctx.scalar(entry, "a duration such as 8760h");
+            if (!v) continue;
+            auto ms = parseDurationMs(v->text);
+            if (!ms || *ms <= 0)
+                ctx.error(v->where, entry.path, "expects a duration such as 8760h (a year), got " +
+                                                    showValue(v->text, v->fromReference));
+            else identity.limitWindowMs = *ms;
+        } else if (entry.key == "source_priority") {
+            identity.sourcePriority = stringList(ctx, entry.value, entry.path);
         } else if (entry.key == "blocked") {
             valuesPerType(ctx, entry, identity.blocked);
         } else {

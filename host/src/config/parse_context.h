@@ -74,6 +74,7 @@ void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store);
 void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::string>& pluginPaths);
 void parseLog(ParseContext& ctx, const MapEntry& section, LogConfig& log);
 void parseIdentity(ParseContext& ctx, const MapEntry& section, IdentityConfig& identity);
+void parseThreading(ParseContext& ctx, const MapEntry& section, ThreadingConfig& threading);
 void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<ConnectorConfig>& connectors);
 
 }  // namespace switchboard::host::config

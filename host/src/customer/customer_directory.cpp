@@ -8,7 +8,10 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 
 using namespace Poco::Data::Keywords;
 using nlohmann::json;
@@ -26,6 +29,57 @@ std::string isoMs(int64_t ms) {
 
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// Survivorship of one attribute: entered by hand > source priority > most recent.
+// Rows arrive newest first, so the first row of the best class wins.
+json survivingAttributes(Poco::Data::Session& s, const std::string& id, const std::vector<std::string>& priority) {
+    Poco::Data::Statement q(s);
+    std::string cid = id;
+    q << "SELECT name, value, source, source_record, observed_at_ms, entered_by_hand FROM attribute_values "
+         "WHERE customer_id = ? AND value <> '' ORDER BY observed_at_ms DESC, id DESC",
+        use(cid), now;
+    Poco::Data::RecordSet rs(q);
+    struct Best {
+        int rank = INT32_MAX;
+        json value;
+        int candidates = 0;
+    };
+    std::map<std::string, Best> best;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+        const std::string name = rs[0].convert<std::string>(), source = rs[2].convert<std::string>();
+        const bool byHand = rs[5].convert<int>() != 0;
+        auto p = std::find(priority.begin(), priority.end(), source);
+        int rank = byHand ? -1 : p != priority.end() ? static_cast<int>(p - priority.begin()) : INT32_MAX - 1;
+        Best& b = best[name];
+        ++b.candidates;
+        if (rank < b.rank) {
+            b.rank = rank;
+            b.value = {{"value", rs[1].convert<std::string>()},
+                       {"source", source},
+                       {"source_record", rs[3].convert<std::string>()},
+                       {"observed_at", isoMs(rs[4].convert<int64_t>())},
+                       {"entered_by_hand", byHand}};
+        }
+    }
+    json out = json::object();
+    for (auto& [name, b] : best) {
+        b.value["values_seen"] = b.candidates;
+        out[name] = b.value;
+    }
+    return out;
+}
+
+json consentOf(Poco::Data::Session& s, const std::string& matchKey) {
+    std::vector<std::string> purposes, statuses, sources;
+    std::vector<int64_t> at;
+    std::string key = matchKey;
+    s << "SELECT purpose, status, source, updated_at_ms FROM consents WHERE match_key = ? ORDER BY purpose", use(key),
+        into(purposes), into(statuses), into(sources), into(at), now;
+    json out = json::object();
+    for (size_t i = 0; i < purposes.size(); ++i)
+        out[purposes[i]] = {{"status", statuses[i]}, {"source", sources[i]}, {"updated_at", isoMs(at[i])}};
+    return out;
+}
+
 json customerSummary(Poco::Data::Session& s, const std::string& id) {
     std::string cid = id, name, status;
     int64_t created = 0, updated = 0;
@@ -33,7 +87,7 @@ json customerSummary(Poco::Data::Session& s, const std::string& id) {
         into(name), into(status), into(created), into(updated), now;
     json identities = json::array();
     Poco::Data::Statement q(s);
-    q << "SELECT type, scope, raw, normalized, match_status, source, first_seen_ms, last_seen_ms "
+    q << "SELECT type, scope, raw, normalized, match_status, source, first_seen_ms, last_seen_ms, match_key "
          "FROM identities WHERE customer_id = ? ORDER BY first_seen_ms, id",
         use(cid), now;
     Poco::Data::RecordSet rs(q);
@@ -49,7 +103,8 @@ json customerSummary(Poco::Data::Session& s, const std::string& id) {
                               {"status", rs[4].convert<std::string>()},
                               {"source", rs[5].convert<std::string>()},
                               {"first_seen", isoMs(rs[6].convert<int64_t>())},
-                              {"last_seen", isoMs(rs[7].convert<int64_t>())}});
+                              {"last_seen", isoMs(rs[7].convert<int64_t>())},
+                              {"consent", consentOf(s, rs[8].convert<std::string>())}});
     }
     return {{"id", id},
             {"display_name", name},
@@ -69,7 +124,8 @@ json interaction(Poco::Data::RecordSet& rs) {
             {"direction", rs["direction"].convert<std::string>()},
             {"connector", rs["connector"].convert<std::string>()},
             {"source_message_id", rs["source_id"].convert<std::string>()},
-            {"conversation_id", nullable(rs["conversation_id"].convert<std::string>())},
+            {"conversation_id", nullable(rs["thread_id"].convert<std::string>())},
+            {"source_conversation_id", nullable(rs["conversation_id"].convert<std::string>())},
             {"occurred_at", nullable(isoMs(rs["occurred_at_ms"].convert<int64_t>()))},
             {"received_at", isoMs(rs["received_at_ms"].convert<int64_t>())},
             {"subject", nullable(rs["subject"].convert<std::string>())},
@@ -85,7 +141,7 @@ json interaction(Poco::Data::RecordSet& rs) {
 const char* const kInteractionColumns =
     "id, COALESCE(customer_id, '') AS customer_id, COALESCE(original_customer_id, '') AS original_customer_id, "
     "channel, direction, connector, source_id, conversation_id, occurred_at_ms, received_at_ms, subject, text, "
-    "normalized_json, timeline_at_ms";
+    "normalized_json, timeline_at_ms, COALESCE(thread_id, '') AS thread_id";
 
 }  // namespace
 
@@ -155,6 +211,8 @@ DirectoryReply CustomerDirectory::get(const std::string& id) {
             return;
         }
         json c = customerSummary(s, id);
+        c["attributes"] = survivingAttributes(s, id, resolver_->sourcePriority());
+        if (c["attributes"].contains("name")) c["display_name"] = c["attributes"]["name"]["value"];
         json perChannel = json::object();
         {
             std::vector<std::string> channels;
@@ -168,15 +226,18 @@ DirectoryReply CustomerDirectory::get(const std::string& id) {
         json conversations = json::array();
         {
             std::vector<std::string> convs, channels;
-            std::vector<int64_t> last;
+            std::vector<int64_t> opened, last, counts;
             std::string cid = id;
-            s << "SELECT conversation_id, channel, MAX(timeline_at_ms) FROM messages "
-                 "WHERE customer_id = ? AND conversation_id <> '' GROUP BY conversation_id, channel "
-                 "ORDER BY 3 DESC LIMIT 20",
-                use(cid), into(convs), into(channels), into(last), now;
+            s << "SELECT c.id, c.first_channel, c.opened_at_ms, c.last_at_ms, "
+                 "(SELECT COUNT(*) FROM messages m WHERE m.thread_id = c.id) FROM conversations c "
+                 "WHERE c.customer_id = ? ORDER BY c.last_at_ms DESC LIMIT 20",
+                use(cid), into(convs), into(channels), into(opened), into(last), into(counts), now;
             for (size_t i = 0; i < convs.size(); ++i)
-                conversations.push_back({{"conversation_id", convs[i]}, {"channel", channels[i]},
-                                         {"last_interaction_at", isoMs(last[i])}});
+                conversations.push_back({{"id", convs[i]},
+                                         {"first_channel", channels[i]},
+                                         {"opened_at", isoMs(opened[i])},
+                                         {"last_interaction_at", isoMs(last[i])},
+                                         {"interactions", counts[i]}});
         }
         c["conversations"] = conversations;
         reply = {200, c, ""};
@@ -329,6 +390,68 @@ DirectoryReply CustomerDirectory::erase(const std::string& id) {
         reply = {200, eraseCustomer(s, id, store_.erasureKey(), nowUnixMs()), ""};
     });
     if (reply.status == 200) store_.checkpointAndTruncateWal();
+    return reply;
+}
+
+DirectoryReply CustomerDirectory::setConsent(const std::string& id, const json& body) {
+    static const std::set<std::string> kPurposes = {"service", "marketing"};
+    static const std::set<std::string> kStatuses = {"opted_in", "opted_out"};
+    if (!body.is_object() || !body.contains("identity") || !body["identity"].is_string() || !body.contains("purpose") ||
+        !body["purpose"].is_string() || !body.contains("status") || !body["status"].is_string())
+        return error(400, "body must be {\"identity\": \"TYPE:VALUE\", \"purpose\": \"service|marketing\", "
+                          "\"status\": \"opted_in|opted_out\", \"evidence\": \"...\"}");
+    const std::string purpose = body["purpose"], status = body["status"];
+    if (!kPurposes.count(purpose)) return error(400, "purpose must be service or marketing, got '" + purpose + "'");
+    if (!kStatuses.count(status)) return error(400, "status must be opted_in or opted_out, got '" + status + "'");
+    auto n = resolver_->normalizer().normalizeTyped(body["identity"].get<std::string>());
+    if (!n) return error(400, "identity must be TYPE:VALUE with TYPE email, phone or external");
+    std::string evidence = body.value("evidence", "");
+    DirectoryReply reply;
+    store_.inTransaction([&](Poco::Data::Session& s) {
+        if (auto r = notLive(s, id, "/consent")) {
+            reply = *r;
+            return;
+        }
+        int64_t owned = 0;
+        std::string cid = id, key = n->matchKey;
+        s << "SELECT COUNT(*) FROM identities WHERE customer_id = ? AND match_key = ?", use(cid), use(key),
+            into(owned), now;
+        if (owned == 0) {
+            reply = error(409, "customer '" + id + "' has no identity " + identityTypeName(n->type) + ":" + n->normalized);
+            return;
+        }
+        std::string p = purpose, st = status, source = "api";
+        int64_t at = nowUnixMs();
+        s << "INSERT INTO consents (match_key, purpose, status, source, evidence, updated_at_ms) VALUES (?,?,?,?,?,?) "
+             "ON CONFLICT (match_key, purpose) DO UPDATE SET status = excluded.status, source = excluded.source, "
+             "evidence = excluded.evidence, updated_at_ms = excluded.updated_at_ms",
+            use(key), use(p), use(st), use(source), use(evidence), use(at), now;
+        reply = {200, {{"identity", std::string(identityTypeName(n->type)) + ":" + n->normalized},
+                       {"purpose", purpose}, {"status", status}}, ""};
+    });
+    return reply;
+}
+
+DirectoryReply CustomerDirectory::setAttribute(const std::string& id, const json& body) {
+    if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("value") ||
+        !body["value"].is_string())
+        return error(400, "body must be {\"name\": \"...\", \"value\": \"...\"}");
+    const std::string name = body["name"], value = body["value"];
+    if (name.empty() || name.size() > 128) return error(400, "name must be 1 to 128 characters");
+    if (value.empty()) return error(400, "value must not be empty (an empty value never wins)");
+    DirectoryReply reply;
+    store_.inTransaction([&](Poco::Data::Session& s) {
+        if (auto r = notLive(s, id, "/attributes")) {
+            reply = *r;
+            return;
+        }
+        std::string cid = id, n = name, v = value, source = "api", record;
+        int64_t at = nowUnixMs();
+        s << "INSERT INTO attribute_values (customer_id, original_customer_id, name, value, source, source_record, "
+             "observed_at_ms, entered_by_hand) VALUES (?,?,?,?,?,?,?,1)",
+            use(cid), use(cid), use(n), use(v), use(source), use(record), use(at), now;
+        reply = {200, {{"name", name}, {"value", value}, {"entered_by_hand", true}}, ""};
+    });
     return reply;
 }
 

@@ -35,6 +35,11 @@ public:
     DirectoryReply unmerge(const std::string& id, int64_t mergeId);
     DirectoryReply matchDecisions(int limit, int64_t beforeId);
     DirectoryReply exportCustomer(const std::string& id);
+    // body: {"identity": "TYPE:VALUE", "purpose": "service"|"marketing", "status": "opted_in"|"opted_out",
+    //        "evidence": "..."}; the identity must belong to the customer.
+    DirectoryReply setConsent(const std::string& id, const nlohmann::json& body);
+    // body: {"name": "...", "value": "..."}: a value entered by hand, which wins survivorship.
+    DirectoryReply setAttribute(const std::string& id, const nlohmann::json& body);
     DirectoryReply erase(const std::string& id);
 
 private:

@@ -1,24 +1,25 @@
 #include "customer/customer_ids.h"
 
-#include <cstdio>
-#include <mutex>
-#include <random>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
 
 namespace switchboard::host::customer {
 
-std::string newCustomerId() {
-    static std::mutex mutex;
-    static std::mt19937_64 rng{std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32)};
-    uint64_t a, b;
-    {
-        std::lock_guard lock(mutex);
-        a = rng();
-        b = rng();
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "cus_%016llx%04llx", static_cast<unsigned long long>(a),
-                  static_cast<unsigned long long>(b & 0xffff));
-    return buf;
+// OpenSSL's CSPRNG, not a Mersenne Twister: the same source makes the erasure hash key,
+// which must not be predictable from the customer ids anyone can see.
+std::string randomHex(size_t n) {
+    static const char* hex = "0123456789abcdef";
+    std::vector<unsigned char> bytes((n + 1) / 2);
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+        throw std::runtime_error("the system random number generator failed");
+    std::string out;
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) out += hex[(bytes[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+    return out;
 }
+
+std::string newId(const char* prefix) { return prefix + randomHex(20); }
 
 }  // namespace switchboard::host::customer

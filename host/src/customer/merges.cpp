@@ -16,13 +16,17 @@ namespace {
 const char* const kSubtree =
     "WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
 
+// Every table whose rows belong to a customer and remember the one they were first resolved to.
+const char* const kOwnedTables[] = {"identities", "messages", "attribute_values", "conversations"};
+
 // Gives every row first resolved inside root's subtree to owner.
 void repoint(Poco::Data::Session& s, const std::string& root, const std::string& owner) {
-    std::string r = root, o = owner;
-    s << std::string(kSubtree) + "UPDATE identities SET customer_id = ? WHERE original_customer_id IN (SELECT id FROM sub)",
-        use(r), use(o), now;
-    s << std::string(kSubtree) + "UPDATE messages SET customer_id = ? WHERE original_customer_id IN (SELECT id FROM sub)",
-        use(r), use(o), now;
+    for (const char* table : kOwnedTables) {
+        std::string r = root, o = owner;
+        s << std::string(kSubtree) + "UPDATE " + table +
+                 " SET customer_id = ? WHERE original_customer_id IN (SELECT id FROM sub)",
+            use(r), use(o), now;
+    }
 }
 
 }  // namespace

@@ -94,6 +94,13 @@ json exportCustomer(Poco::Data::Session& s, const std::string& id) {
                                         "raw_content_type, raw, customer_id, original_customer_id FROM messages "
                                         "WHERE original_customer_id IN (SELECT id FROM sub) OR customer_id = ? ORDER BY id",
                                id);
+    doc["attributes"] = rows(s, sub + "SELECT * FROM attribute_values WHERE original_customer_id IN "
+                                      "(SELECT id FROM sub) OR customer_id = ? ORDER BY id", id);
+    doc["conversations"] = rows(s, sub + "SELECT * FROM conversations WHERE original_customer_id IN "
+                                         "(SELECT id FROM sub) OR customer_id = ? ORDER BY opened_at_ms", id);
+    doc["consents"] = rows(s, sub + "SELECT * FROM consents WHERE match_key IN (SELECT match_key FROM identities "
+                                    "WHERE customer_id IN (SELECT id FROM sub) OR original_customer_id IN "
+                                    "(SELECT id FROM sub)) ORDER BY match_key, purpose", id);
     doc["merges"] = rows(s, sub + "SELECT * FROM merges WHERE survivor_id IN (SELECT id FROM sub) "
                                   "OR absorbed_id IN (SELECT id FROM sub) ORDER BY id", id);
     doc["match_decisions"] = rows(s, sub + "SELECT * FROM match_decisions WHERE customer_id IN (SELECT id FROM sub) "
@@ -143,6 +150,15 @@ json eraseCustomer(Poco::Data::Session& s, const std::string& id, const std::str
         use(cid), now;
     s << sub + "DELETE FROM merges WHERE survivor_id IN (SELECT id FROM sub) OR absorbed_id IN (SELECT id FROM sub)",
         use(cid), now;
+    for (const char* table : {"attribute_values", "conversations"})
+        s << sub + "DELETE FROM " + table +
+                 " WHERE customer_id IN (SELECT id FROM sub) OR original_customer_id IN (SELECT id FROM sub)",
+            use(cid), now;
+    // Consent belongs to the addresses just erased: it goes with them.
+    for (const auto& key : matchKeys) {
+        std::string k = key;
+        s << "DELETE FROM consents WHERE match_key = ?", use(k), now;
+    }
     // The tombstone: ids only, nothing that identifies the person.
     s << sub + "UPDATE customers SET status = 'erased', display_name = '', merged_into = NULL, updated_at_ms = ? "
                "WHERE id IN (SELECT id FROM sub)",

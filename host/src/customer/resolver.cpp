@@ -55,6 +55,9 @@ IdentityResolver::IdentityResolver(const config::IdentityConfig& config)
     : normalizer_(NormalizerOptions{config.defaultRegion, config.foldGmail}),
       matchTypes_(config.matchTypes.begin(), config.matchTypes.end()),
       autoMerge_(config.mode != "match_only") {
+    sourcePriority_ = config.sourcePriority;
+    limits_ = config.limits;
+    limitWindowMs_ = config.limitWindowMs;
     auto load = [&](const std::map<std::string, std::vector<std::string>>& configured,
                     const std::map<std::string, std::vector<std::string>>& defaults, std::set<std::string>& out) {
         for (const char* typeName : {"email", "phone", "external"}) {
@@ -109,8 +112,9 @@ ResolutionResult IdentityResolver::resolve(Poco::Data::Session& s, const Resolut
         c.status = statusOf(c.identity);
         if (c.status == "usable") {
             std::string key = c.identity.matchKey;
+            // An identity attached over its type's limit never links anything.
             s << "SELECT DISTINCT i.customer_id FROM identities i JOIN customers c ON c.id = i.customer_id "
-                 "WHERE i.match_key = ? AND c.status = 'active'",
+                 "WHERE i.match_key = ? AND c.status = 'active' AND i.match_status <> 'over_limit'",
                 use(key), into(c.customers), now;
             // Two live customers already share this key: it proves nothing about who is writing.
             if (c.customers.size() > 1) c.status = "ambiguous";
@@ -181,6 +185,15 @@ ResolutionResult IdentityResolver::resolve(Poco::Data::Session& s, const Resolut
         } else {
             std::string type = identityTypeName(n.type), scope = n.scope, raw = n.raw, norm = n.normalized,
                         status = c.status, source = input.connector;
+            auto limit = limits_.find(type);
+            if (limit != limits_.end() && status == "usable") {
+                // Distinct values of this type the customer gained within the window.
+                int64_t recent = 0, since = at - limitWindowMs_;
+                s << "SELECT COUNT(DISTINCT match_key) FROM identities WHERE customer_id = ? AND type = ? "
+                     "AND first_seen_ms > ?",
+                    use(cust), use(type), use(since), into(recent), now;
+                if (recent >= limit->second) status = "over_limit";
+            }
             int matchable = n.matchable ? 1 : 0;
             s << "INSERT INTO identities (customer_id, original_customer_id, type, scope, raw, normalized, match_key, "
                  "matchable, match_status, source, first_seen_ms, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -188,8 +201,25 @@ ResolutionResult IdentityResolver::resolve(Poco::Data::Session& s, const Resolut
                 use(status), use(source), use(at), use(at), now;
         }
         identities.push_back({{"match_key", n.matchKey}, {"status", c.status}});
+        if (!existing.empty()) continue;
+        // Report what was stored, which may be over_limit rather than usable.
+        std::vector<std::string> stored;
+        s << "SELECT match_status FROM identities WHERE customer_id = ? AND match_key = ? ORDER BY id DESC LIMIT 1",
+            use(cust), use(key), into(stored), now;
+        if (!stored.empty()) identities.back()["status"] = stored[0];
     }
     details["identities"] = identities;
+
+    // Attribute values keep where they came from; survivorship is decided when read.
+    auto observe = [&](const std::string& attrName, const std::string& value) {
+        if (value.empty()) return;
+        std::string cust = result.customerId, n = attrName, v = value, source = input.connector, record = input.sourceId;
+        s << "INSERT INTO attribute_values (customer_id, original_customer_id, name, value, source, source_record, "
+             "observed_at_ms, entered_by_hand) VALUES (?,?,?,?,?,?,?,0)",
+            use(cust), use(cust), use(n), use(v), use(source), use(record), use(at), now;
+    };
+    observe("name", input.senderName);
+    for (const auto& [attrName, value] : input.attributes) observe(attrName, value);
 
     std::string cust = result.customerId, name = input.senderName;
     int64_t msg = input.messageId;

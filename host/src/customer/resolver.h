@@ -15,6 +15,7 @@
 #include "customer/identity_normalizer.h"
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ struct ResolutionInput {
     std::string senderName;
     std::vector<SenderIdentity> sender;
     int64_t atMs = 0;
+    std::string sourceId;  // the provider's message id: provenance of attribute values
+    // Customer attributes the message carries ("customer.<name>" message attributes, without
+    // the prefix), observed at atMs.
+    std::vector<std::pair<std::string, std::string>> attributes;
 };
 
 struct ResolutionResult {
@@ -52,6 +57,7 @@ public:
     ResolutionResult resolve(Poco::Data::Session& session, const ResolutionInput& input);
 
     const IdentityNormalizer& normalizer() const { return normalizer_; }
+    const std::vector<std::string>& sourcePriority() const { return sourcePriority_; }
     // "usable", "blocked", "shared", "not_matched_type" or the normalizer's flag.
     std::string statusOf(const NormalizedIdentity& identity) const;
 
@@ -59,6 +65,9 @@ private:
     bool listed(const std::set<std::string>& keys, const NormalizedIdentity& identity) const;
 
     IdentityNormalizer normalizer_;
+    std::vector<std::string> sourcePriority_;
+    std::map<std::string, int64_t> limits_;
+    int64_t limitWindowMs_ = 0;
     std::set<std::string> matchTypes_;
     bool autoMerge_ = true;
     std::set<std::string> blocked_;  // match keys, or "email-local|<local>@" for any domain

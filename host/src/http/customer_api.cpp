@@ -76,6 +76,12 @@ Reply CustomerApi::handle(const RequestContext& request, const RouteMatch& route
         if (request.method != "GET") return methodNotAllowed(request.method, "GET, DELETE");
         return toReply(directory_->get(*id));
     }
+    if (action == "consent" || action == "attributes") {
+        if (request.method != "PUT" && request.method != "POST") return methodNotAllowed(request.method, "PUT");
+        auto body = nlohmann::json::parse(request.body, nullptr, false);
+        if (body.is_discarded()) return errorReply(400, "body is not valid JSON");
+        return toReply(action == "consent" ? directory_->setConsent(*id, body) : directory_->setAttribute(*id, body));
+    }
     if (action == "export") {
         if (request.method != "GET") return methodNotAllowed(request.method, "GET");
         return toReply(directory_->exportCustomer(*id));
@@ -105,7 +111,8 @@ Reply CustomerApi::handle(const RequestContext& request, const RouteMatch& route
             return errorReply(400, "body must be {\"merge_id\": <id from GET .../merges>}");
         return toReply(directory_->unmerge(*id, body["merge_id"].get<int64_t>()));
     }
-    return errorReply(404, "no such customer endpoint: use timeline, merges, merge, unmerge or export");
+    return errorReply(404,
+                      "no such customer endpoint: use timeline, merges, merge, unmerge, consent, attributes or export");
 }
 
 Reply CustomerApi::matchDecisions(const RequestContext& request) const {

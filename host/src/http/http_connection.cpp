@@ -140,7 +140,8 @@ bool HttpConnection::serveOne(Poco::Net::HTTPServerSession& session) {
 
     response.setDate(Poco::Timestamp());
     response.setVersion(request->getVersion());
-    response.setKeepAlive(state_->params->getKeepAlive() && request->getKeepAlive() && session.canKeepAlive());
+    response.setKeepAlive(state_->params->getKeepAlive() && request->getKeepAlive() && session.canKeepAlive() &&
+                          !state_->othersWaiting());
 
     auto started = std::chrono::steady_clock::now();
     std::string route = "other";

@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include <atomic>
@@ -40,6 +41,15 @@ public:
     const size_t maxBodyBytes;
 
     bool stopping() const { return stopping_; }
+
+    // A connection holds a server thread for as long as it lives (POCO's model), so while
+    // other connections wait for a thread, each answer closes its connection: the thread
+    // goes to the next client instead of one keep-alive client starving the rest.
+    void setServer(const Poco::Net::TCPServer* server) { server_ = server; }
+    bool othersWaiting() const {
+        const Poco::Net::TCPServer* s = server_.load();
+        return s != nullptr && s->queuedConnections() > 0;
+    }
     void beginStop() { stopping_ = true; }
 
     // Registers a live connection; false once stopping.
@@ -54,6 +64,7 @@ public:
 
 private:
     std::atomic<bool> stopping_{false};
+    std::atomic<const Poco::Net::TCPServer*> server_{nullptr};
     std::mutex mutex_;
     std::condition_variable idle_;
     int inFlight_ = 0;

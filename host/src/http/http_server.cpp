@@ -104,6 +104,7 @@ void HttpServer::start() {
     d.socket = socket;
     d.server = std::make_unique<Poco::Net::TCPServer>(new http::HttpConnectionFactory(d.state), *d.pool, socket,
                                                       Poco::Net::TCPServerParams::Ptr(params.get(), true));
+    d.state->setServer(d.server.get());
     d.server->start();
     logInfo("listening on " + hostPort(d.cfg.host, d.port));
 }
@@ -119,6 +120,7 @@ void HttpServer::stop() {
     if (!d.state->waitIdle(kStopGrace)) logWarn("http: requests still running at stop; closing their connections");
     d.state->abortConnections();
     d.pool->joinAll();        // after this no thread touches the router or the host
+    d.state->setServer(nullptr);
     d.server.reset();
     d.pool.reset();
     d.state.reset();

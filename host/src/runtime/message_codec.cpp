@@ -115,6 +115,8 @@ std::string decodeMessage(const sb_message& m, const std::string& connector, int
     j["sender_name"] = c.text(m.sender_name, "sender_name");
     j["sender"] = identities(c, m.sender, m.sender_count, "sender");
     out.senderName = j["sender_name"];
+    out.inReplyTo = j["in_reply_to"];
+    for (const auto& r : j["references"]) out.references.push_back(r);
     for (const auto& id : j["sender"]) out.sender.push_back({id["type"], id["value"], id["scope"]});
     j["recipients"] = identities(c, m.recipients, m.recipient_count, "recipients");
     j["subject"] = out.subject;
@@ -140,6 +142,9 @@ std::string decodeMessage(const sb_message& m, const std::string& connector, int
         std::string key = c.text(m.attributes[i].key, f + ".key");
         if (key.empty()) c.fail(f + ".key", "is empty");
         attrs[key] = c.text(m.attributes[i].value, f + ".value");
+        // "customer.<name>" attributes describe the person, not the message (see plugin.h).
+        if (key.rfind("customer.", 0) == 0 && key.size() > 9)
+            out.customerAttributes.emplace_back(key.substr(9), attrs[key].get<std::string>());
     }
     j["attributes"] = attrs;
     if (!c.error.empty()) return c.error;

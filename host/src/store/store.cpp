@@ -6,10 +6,10 @@
 #include <Poco/Data/Transaction.h>
 #include <nlohmann/json.hpp>
 
+#include "customer/customer_ids.h"
 #include "customer/privacy.h"
 
 #include <chrono>
-#include <random>
 #include <filesystem>
 #include <stdexcept>
 
@@ -109,6 +109,41 @@ const char* const kMigrations[] = {
        CREATE TABLE store_meta (
          key TEXT PRIMARY KEY,
          value TEXT NOT NULL);)",
+    // 4: consent per identity and purpose, attribute values with provenance, conversations.
+    // Consent rows hang off the identity's match key, not the customer: consent belongs to the
+    // address, so merges and unmerges never move or lose it.
+    R"(CREATE TABLE consents (
+         match_key TEXT NOT NULL,
+         purpose TEXT NOT NULL,
+         status TEXT NOT NULL,
+         source TEXT NOT NULL,
+         evidence TEXT NOT NULL DEFAULT '',
+         updated_at_ms INTEGER NOT NULL,
+         PRIMARY KEY (match_key, purpose));
+       CREATE TABLE attribute_values (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         customer_id TEXT NOT NULL,
+         original_customer_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         value TEXT NOT NULL,
+         source TEXT NOT NULL,
+         source_record TEXT NOT NULL DEFAULT '',
+         observed_at_ms INTEGER NOT NULL,
+         entered_by_hand INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX attribute_values_customer ON attribute_values (customer_id, name);
+       CREATE INDEX attribute_values_original ON attribute_values (original_customer_id);
+       CREATE TABLE conversations (
+         id TEXT PRIMARY KEY,
+         customer_id TEXT NOT NULL,
+         original_customer_id TEXT NOT NULL,
+         thread_key TEXT NOT NULL DEFAULT '',
+         first_channel TEXT NOT NULL,
+         opened_at_ms INTEGER NOT NULL,
+         last_at_ms INTEGER NOT NULL);
+       CREATE INDEX conversations_customer ON conversations (customer_id, last_at_ms DESC);
+       CREATE INDEX conversations_thread_key ON conversations (thread_key);
+       ALTER TABLE messages ADD COLUMN thread_id TEXT;
+       CREATE INDEX messages_thread ON messages (thread_id);)",
 };
 
 std::once_flag registerOnce;
@@ -120,8 +155,9 @@ int64_t nowMs() {
 
 }  // namespace
 
-Store::Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver)
-    : path_(sqlitePath), resolver_(std::move(resolver)) {
+Store::Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver,
+             std::shared_ptr<customer::ConversationThreader> threader)
+    : path_(sqlitePath), resolver_(std::move(resolver)), threader_(std::move(threader)) {
     std::call_once(registerOnce, [] { Poco::Data::SQLite::Connector::registerConnector(); });
     // POCO retries a failed open for its whole login timeout (60 s): check the obvious first.
     std::error_code ec;
@@ -181,10 +217,7 @@ void Store::loadErasureKey() {
         return;
     }
     // A random key per store: tombstone hashes cannot be reversed by hashing guessed emails.
-    std::random_device rd;
-    std::string key;
-    static const char* hex = "0123456789abcdef";
-    for (int i = 0; i < 64; ++i) key += hex[rd() % 16];
+    std::string key = customer::randomHex(64);
     *session_ << "INSERT INTO store_meta (key, value) VALUES ('erasure_hash_key', ?)", use(key), now;
     erasureKey_ = key;
 }
@@ -196,19 +229,29 @@ void Store::resolvePending() {
     *session_ << "SELECT id FROM messages WHERE customer_id IS NULL AND direction = 'inbound' ORDER BY id", into(ids),
         now;
     for (int64_t id : ids) {
-        std::string connector, json;
-        int64_t receivedAt = 0;
-        *session_ << "SELECT connector, normalized_json, received_at_ms FROM messages WHERE id = ?", use(id),
-            into(connector), into(json), into(receivedAt), now;
-        customer::ResolutionInput input{id, connector, "", {}, receivedAt};
+        std::string connector, json, channel, sourceId, conversationId;
+        int64_t receivedAt = 0, timelineAt = 0;
+        *session_ << "SELECT connector, normalized_json, received_at_ms, channel, source_id, conversation_id, "
+                     "timeline_at_ms FROM messages WHERE id = ?",
+            use(id), into(connector), into(json), into(receivedAt), into(channel), into(sourceId),
+            into(conversationId), into(timelineAt), now;
+        customer::ResolutionInput input{id, connector, "", {}, timelineAt, sourceId, {}};
+        customer::ThreadingInput thread{id, "", connector, channel, sourceId, conversationId, "", {}, timelineAt};
         auto j = nlohmann::json::parse(json, nullptr, false);
         if (j.is_object()) {
             input.senderName = j.value("sender_name", "");
             for (const auto& i : j.value("sender", nlohmann::json::array()))
                 input.sender.push_back({i.value("type", ""), i.value("value", ""), i.value("scope", "")});
+            const nlohmann::json attributes = j.value("attributes", nlohmann::json::object());  // outlives items()
+            for (const auto& [k, v] : attributes.items())
+                if (k.rfind("customer.", 0) == 0 && v.is_string()) input.attributes.emplace_back(k.substr(9), v);
+            thread.inReplyTo = j.value("in_reply_to", "");
+            for (const auto& r : j.value("references", nlohmann::json::array()))
+                if (r.is_string()) thread.references.push_back(r);
         }
         Poco::Data::Transaction tx(*session_);
-        resolver_->resolve(*session_, input);
+        thread.customerId = resolver_->resolve(*session_, input).customerId;
+        if (threader_) threader_->assign(*session_, thread);
         tx.commit();
     }
 }
@@ -264,8 +307,13 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
             *session_ << "SELECT last_insert_rowid()", into(rowId), now;
             int64_t timelineAt = m.occurredAtMs > 0 ? m.occurredAtMs : m.receivedAtMs;
             *session_ << "UPDATE messages SET timeline_at_ms = ? WHERE id = ?", use(timelineAt), use(rowId), now;
-            if (resolver_ && m.direction == "inbound")
-                resolver_->resolve(*session_, {rowId, m.connector, m.senderName, m.sender, m.receivedAtMs});
+            if (resolver_ && m.direction == "inbound") {
+                auto resolved = resolver_->resolve(*session_, {rowId, m.connector, m.senderName, m.sender, timelineAt,
+                                                               m.sourceId, m.customerAttributes});
+                if (threader_)
+                    threader_->assign(*session_, {rowId, resolved.customerId, m.connector, m.channel, m.sourceId,
+                                                  m.conversationId, m.inReplyTo, m.references, timelineAt});
+            }
         }
     }
     if (checkpoint) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "customer/resolver.h"
+#include "customer/threading.h"
 
 #include <cstdint>
 #include <functional>
@@ -35,9 +36,12 @@ struct MessageRecord {
     std::string normalizedJson;  // the whole normalized message (identities, attachments, ...)
     std::string rawContentType;
     std::string raw;
-    // For identity resolution (also inside normalizedJson).
+    // For identity resolution and threading (also inside normalizedJson).
     std::string senderName;
     std::vector<customer::SenderIdentity> sender;
+    std::string inReplyTo;
+    std::vector<std::string> references;
+    std::vector<std::pair<std::string, std::string>> customerAttributes;  // "customer.x" → ("x", v)
 };
 
 enum class CommitOutcome { Stored, Duplicate };
@@ -53,7 +57,9 @@ public:
     // std::runtime_error naming the path on failure.
     // With a resolver, every newly stored inbound message is linked to a customer in the
     // same transaction, and messages a crash left unresolved are resolved at open.
-    explicit Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver = nullptr);
+    // With a threader too, each resolved message is put into a conversation.
+    explicit Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver = nullptr,
+                   std::shared_ptr<customer::ConversationThreader> threader = nullptr);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -86,6 +92,7 @@ private:
     std::string erasureKey_;
     std::string path_;
     std::shared_ptr<customer::IdentityResolver> resolver_;
+    std::shared_ptr<customer::ConversationThreader> threader_;
     std::mutex mutex_;  // one writer: SQLite serializes writers anyway
     std::unique_ptr<Poco::Data::Session> session_;
 };

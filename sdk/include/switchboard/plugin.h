@@ -232,7 +232,10 @@ typedef struct sb_message {
     const sb_attachment* attachments;
     size_t attachment_count;
     int64_t occurred_at_ms;     /* when it happened at the source, Unix ms; 0 when unknown */
-    const sb_kv* attributes;    /* extra customer/message attributes (e.g. "locale") */
+    const sb_kv* attributes;    /* extra attributes. Keys "customer.<name>" describe the person
+                                   (customer.tier, customer.language) and become customer
+                                   attribute values with this message as provenance; other
+                                   keys describe the message (locale, page). */
     size_t attribute_count;
     sb_str raw_content_type;    /* media type of raw, e.g. "application/json" */
     sb_str raw;                 /* the original payload, kept for audit and reprocessing */
