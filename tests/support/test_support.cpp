@@ -192,9 +192,11 @@ HttpResponse http(const std::string& method, int port, const std::string& uri, c
 }
 
 bool waitHealthy(int port, std::chrono::milliseconds timeout) {
+    // Up (/healthz) and every connector started once (/readyz): before that a webhook may
+    // rightly answer 503, which a test must not mistake for a failure.
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (http("GET", port, "/healthz").status == 200) return true;
+        if (http("GET", port, "/healthz").status == 200 && http("GET", port, "/readyz").status == 200) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     return false;

@@ -73,7 +73,8 @@ struct HttpResponse {
 HttpResponse http(const std::string& method, int port, const std::string& uri, const std::string& body = {},
                   const std::map<std::string, std::string>& headers = {});
 
-// Polls GET /healthz until it answers 200, or the timeout passes.
+// Polls until GET /healthz and GET /readyz answer 200 (every connector started once), or
+// the timeout passes.
 bool waitHealthy(int port, std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 // The directory of bundled plugins of this build, and the switchboard binary.
