@@ -1,4 +1,5 @@
 // The switchboard binary run for real: config, plugins, store, HTTP, lifecycle, signals.
+#include "postgres_server.h"
 #include "test_support.h"
 
 #include "store/store.h"
@@ -43,9 +44,19 @@ std::string state(const HostProcess& host, const std::string& name) {
     return c.is_object() ? c.value("state", "") : "";
 }
 
+// The host tests that touch the store run on both stores (the host's config says which).
+class HostRunOn : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override { setHostStore(GetParam()); }
+    void TearDown() override { setHostStore("sqlite"); }
+};
+
 }  // namespace
 
-TEST(HostRun, WebchatPostIsStoredOnceAndDuplicatesAreAcknowledged) {
+INSTANTIATE_TEST_SUITE_P(Engines, HostRunOn, ::testing::ValuesIn(kStoreKinds),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(HostRunOn, WebchatPostIsStoredOnceAndDuplicatesAreAcknowledged) {
     HostProcess host(kChat);
     ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; })) << host.output();
 
@@ -57,7 +68,7 @@ TEST(HostRun, WebchatPostIsStoredOnceAndDuplicatesAreAcknowledged) {
     EXPECT_EQ(json::parse(again.body)["status"], "duplicate");
 
     // The 200 came after the commit: the row is in the file now, exactly once.
-    switchboard::host::Store store(host.dbPath());
+    switchboard::host::Store store(host.storeConfig());
     EXPECT_EQ(store.messageCount(), 1);
     auto row = store.findMessage("site-chat", "m-1");
     ASSERT_TRUE(row.has_value());
@@ -83,13 +94,13 @@ TEST(HostRun, MalformedWebhookGets400AndTheHostKeepsServing) {
     EXPECT_EQ(host.post("/webhooks/nobody", message("m-3")).status, 404);
 }
 
-TEST(HostRun, TwoInstancesOfOnePluginKeepTheirOwnConfig) {
+TEST_P(HostRunOn, TwoInstancesOfOnePluginKeepTheirOwnConfig) {
     HostProcess host("  - name: chat-a\n    plugin: webchat\n    options: { channel: chat_a }\n"
                      "  - name: chat-b\n    plugin: webchat\n    options: { channel: chat_b }\n");
     ASSERT_TRUE(eventually([&] { return state(host, "chat-a") == "running" && state(host, "chat-b") == "running"; }));
     ASSERT_EQ(host.post("/webhooks/chat-a", message("same-id")).status, 200);
     ASSERT_EQ(host.post("/webhooks/chat-b", message("same-id")).status, 200);
-    switchboard::host::Store store(host.dbPath());
+    switchboard::host::Store store(host.storeConfig());
     // Dedupe is per instance: the same provider id on two instances is two messages.
     EXPECT_EQ(store.messageCount(), 2);
     EXPECT_EQ(store.findMessage("chat-a", "same-id")->channel, "chat_a");
@@ -148,7 +159,7 @@ TEST(HostRun, AFailingInstanceIsReportedAndRetriedWhileOthersRun) {
     EXPECT_EQ(host.post("/webhooks/broken", message("f-2")).status, 503);
 }
 
-TEST(HostRun, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
+TEST_P(HostRunOn, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
     HostProcess host(kChat + "  - name: old-chat\n    plugin: webchat\n");
     ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running" && state(host, "old-chat") == "running"; }));
     ASSERT_EQ(host.post("/webhooks/site-chat", message("h-1")).status, 200);
@@ -168,13 +179,13 @@ TEST(HostRun, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
     EXPECT_EQ(state(host, "site-chat"), "running");
 }
 
-TEST(HostRun, AcknowledgedMessagesSurviveKillMinus9) {
+TEST_P(HostRunOn, AcknowledgedMessagesSurviveKillMinus9) {
     HostProcess host(kChat);
     ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
     for (int i = 0; i < 20; ++i) ASSERT_EQ(host.post("/webhooks/site-chat", message("k-" + std::to_string(i))).status, 200);
     host.crashAndRestart();
     ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
-    switchboard::host::Store store(host.dbPath());
+    switchboard::host::Store store(host.storeConfig());
     EXPECT_EQ(store.messageCount(), 20);
     // Redelivery after the crash is recognised.
     auto again = host.post("/webhooks/site-chat", message("k-7"));
@@ -249,4 +260,33 @@ TEST(HostCli, AnUnknownPhoneRegionIsAConfigErrorWithItsLocation) {
     EXPECT_EQ(r.exitCode, 1);
     EXPECT_NE(r.err.find("region.yaml:2:19: identity.default_region:"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("'XX'"), std::string::npos) << r.err;
+}
+
+// store: postgresql: the conninfo (here with a password from the environment) never reaches
+// the log; the host logs host, port, dbname and the schema version.
+TEST(HostRunPostgres, LogsWhereTheStoreIsButNeverItsConninfo) {
+    TempDir dir;
+    PostgresServer& pg = sharedPostgres();
+    const std::string db = pg.createDatabase(), password = "pg-pass-that-must-not-leak";
+    const int port = freePort();
+    dir.write("switchboard.yaml",
+              "server:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  api_token: " + HostProcess::kToken +
+                  "\nstore:\n  postgresql: { url: \"" + pg.connectionString(db) +
+                  " password=${env:PG_PASSWORD}\" }\nplugins:\n  paths: [ " + buildPluginDir() +
+                  " ]\nconnectors:\n" + kChat);
+    auto check = run({switchboardBin(), "check-config", "-c", dir.file("switchboard.yaml")}, {{"PG_PASSWORD", password}});
+    EXPECT_EQ(check.exitCode, 0) << check.out << check.err;
+    Child child({switchboardBin(), "run", "-c", dir.file("switchboard.yaml")}, {{"PG_PASSWORD", password}});
+    ASSERT_TRUE(waitHealthy(port)) << child.output();
+    EXPECT_EQ(http("POST", port, "/webhooks/site-chat", message("pg-1")).status, 200);
+    child.signal(SIGTERM);
+    EXPECT_EQ(child.wait(std::chrono::seconds(15)), 0);
+    const std::string log = child.output() + check.out + check.err;
+    EXPECT_NE(log.find("store open postgresql"), std::string::npos) << log;
+    EXPECT_NE(log.find(db), std::string::npos) << log;
+    EXPECT_EQ(log.find(password), std::string::npos) << log;
+    switchboard::host::config::StoreConfig store;
+    store.kind = "postgresql";
+    store.postgresqlUrl = pg.connectionString(db);
+    EXPECT_TRUE(switchboard::host::Store(store).findMessage("site-chat", "pg-1").has_value());
 }

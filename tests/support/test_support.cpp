@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include "postgres_server.h"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -205,9 +207,28 @@ bool waitHealthy(int port, std::chrono::milliseconds timeout) {
 std::string buildPluginDir() { return SWITCHBOARD_BINARY_DIR "/plugins-out"; }
 std::string switchboardBin() { return SWITCHBOARD_BIN; }
 
+namespace {
+std::string hostStoreKind = "sqlite";
+}
+
+switchboard::host::config::StoreConfig testStoreConfig(const std::string& kind, const TempDir& dir,
+                                                       const std::string& file) {
+    switchboard::host::config::StoreConfig store;
+    store.kind = kind;
+    store.sqlitePath = dir.file(file);
+    if (kind == "postgresql") {
+        PostgresServer& pg = sharedPostgres();
+        store.postgresqlUrl = pg.connectionString(pg.createDatabase());
+    }
+    return store;
+}
+
+void setHostStore(const std::string& kind) { hostStoreKind = kind; }
+
 HostProcess::HostProcess(const std::string& connectorsYaml, const std::string& extraYaml,
                          const std::map<std::string, std::string>& env, const std::vector<std::string>& pluginDirs)
     : pluginDirs_(pluginDirs), env_(env) {
+    store_ = testStoreConfig(hostStoreKind, dir_, "sb.db");
     for (int attempt = 0; attempt < 2; ++attempt) {
         port_ = freePort();
         dir_.write("switchboard.yaml", configText(connectorsYaml, extraYaml));
@@ -222,7 +243,10 @@ std::string HostProcess::configText(const std::string& connectorsYaml, const std
     std::string dirs;
     for (const auto& d : pluginDirs_) dirs += (dirs.empty() ? "" : ", ") + d;
     return "server:\n  listen: 127.0.0.1:" + std::to_string(port_) + "\n  api_token: " + kToken +
-           "\nstore:\n  sqlite: { path: " + dbPath() + " }\nplugins:\n  paths: [ " + dirs + " ]\n" + extraYaml +
+           "\nstore:\n" +
+           (store_.kind == "postgresql" ? "  postgresql: { url: \"" + store_.postgresqlUrl + "\" }"
+                                        : "  sqlite: { path: " + dbPath() + " }") +
+           "\nplugins:\n  paths: [ " + dirs + " ]\n" + extraYaml +
            "connectors:\n" + connectorsYaml;
 }
 

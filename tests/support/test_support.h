@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temp dirs, free loopback ports, child processes, HTTP.
 #pragma once
 
+#include "config/config.h"
+
 #include <chrono>
 #include <memory>
 #include <map>
@@ -81,6 +83,18 @@ bool waitHealthy(int port, std::chrono::milliseconds timeout = std::chrono::seco
 std::string buildPluginDir();
 std::string switchboardBin();
 
+// The store kinds every store test runs against (value-parameterized tests).
+inline const std::vector<std::string> kStoreKinds = {"sqlite", "postgresql"};
+
+// A store config for tests: kind "sqlite" is dir/file; "postgresql" is a fresh database on
+// sharedPostgres() (postgres_server.h). Keep it to reopen the same store.
+switchboard::host::config::StoreConfig testStoreConfig(const std::string& kind, const TempDir& dir,
+                                                       const std::string& file = "s.db");
+
+// The store HostProcess instances constructed from now on use ("sqlite", the default, or
+// "postgresql": a fresh database per host). A value-parameterized fixture sets it in SetUp.
+void setHostStore(const std::string& kind);
+
 // A running `switchboard run -c <dir>/switchboard.yaml` on a free port with the given
 // connectors section (YAML text, indented as a top-level `connectors:` block) and extra
 // top-level YAML. Waits for /healthz.
@@ -93,6 +107,9 @@ public:
     void reload(const std::string& connectorsYaml, const std::string& extraYaml = {});
     std::string configPath() const { return dir_.file("switchboard.yaml"); }
     std::string dbPath() const { return dir_.file("sb.db"); }
+    // The store this host runs on (the SQLite file dbPath(), or its PostgreSQL database).
+    const switchboard::host::config::StoreConfig& storeConfig() const { return store_; }
+    bool onPostgres() const { return store_.kind == "postgresql"; }
     // kill -9 and start again on the same config, store and port.
     void crashAndRestart();
     int port() const { return port_; }
@@ -113,6 +130,7 @@ private:
     std::vector<std::string> pluginDirs_;
     std::map<std::string, std::string> env_;
     std::unique_ptr<Child> child_;
+    switchboard::host::config::StoreConfig store_;
 };
 
 }  // namespace switchboard::test

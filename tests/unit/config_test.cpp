@@ -178,7 +178,7 @@ TEST(ConfigTest, BadHostValuesAreEachReported) {
     EXPECT_THAT(text, HasSubstr(f.path + ":7:10: log.level: expects one of trace, debug, info, warn, error"));
     EXPECT_THAT(text,
                 HasSubstr(f.path + ":9:3: store.sqlit: unknown store kind 'sqlit' (did you mean 'sqlite'? "
-                                   "known: sqlite)"));
+                                   "known: sqlite, postgresql)"));
 }
 
 TEST(ConfigTest, SeveralErrorsAreReportedAtOnce) {
@@ -507,6 +507,26 @@ TEST(ConfigTest, QuickStartConfigLoads) {
     EXPECT_EQ(r.config->connectors[0].name, "site-chat");
     EXPECT_EQ(r.config->connectors[0].plugin, "webchat");
     EXPECT_TRUE(r.config->connectors[0].options.empty());
+}
+
+// store: postgresql: { url: ... } selects the PostgreSQL store; the url may come from the
+// environment and is a secret: errors name where, never what.
+TEST(ConfigTest, PostgresqlStoreTakesAUrl) {
+    ScopedEnv password("SB_CONFIG_TEST_PG_PASSWORD", "pg-secret-1");
+    ConfigFile f("store:\n  postgresql:\n    url: \"host=db port=5432 dbname=sb password=${env:SB_CONFIG_TEST_PG_PASSWORD}\"\n");
+    ASSERT_TRUE(f.result.config) << f.errors();
+    EXPECT_EQ(f.result.config->store.kind, "postgresql");
+    EXPECT_EQ(f.result.config->store.postgresqlUrl, "host=db port=5432 dbname=sb password=pg-secret-1");
+}
+
+TEST(ConfigTest, PostgresqlStoreErrorsNameFileLineAndPath) {
+    ConfigFile missing("store:\n  postgresql:\n    uri: x\n");
+    EXPECT_THAT(missing.errors(), HasSubstr(missing.path + ":3:5: store.postgresql.uri: "));
+    EXPECT_THAT(missing.errors(), HasSubstr("store.postgresql: needs url"));
+    ConfigFile empty("store:\n  postgresql: { url: \"\" }\n");
+    EXPECT_THAT(empty.errors(), HasSubstr(empty.path + ":2:22: store.postgresql.url: is empty"));
+    ConfigFile both("store:\n  sqlite: { path: a.db }\n  postgresql: { url: \"host=db\" }\n");
+    EXPECT_THAT(both.errors(), HasSubstr(both.path + ":3:3: store.postgresql: only one store may be configured"));
 }
 
 }  // namespace

@@ -66,12 +66,13 @@ struct ConversationRow {
     int64_t lastAtMs = 0;
 };
 
-class Threading : public ::testing::Test {
+// Every threading test runs on both stores (value-parameterized: sqlite, postgresql).
+class Threading : public ::testing::TestWithParam<std::string> {
 protected:
     void open(std::chrono::milliseconds window = std::chrono::minutes(30)) {
         auto resolver = std::make_shared<customer::IdentityResolver>(config::IdentityConfig{});
         auto threader = std::make_shared<customer::ConversationThreader>(window);
-        store = std::make_unique<Store>(dir.file("s.db"), resolver, threader);
+        store = std::make_unique<Store>(storeConfig, resolver, threader);
     }
     void SetUp() override { open(); }
 
@@ -91,7 +92,7 @@ protected:
     ConversationRow conversation(const std::string& id) {
         ConversationRow row;
         std::string cid = id;
-        store->withSession([&](Poco::Data::Session& s) {
+        store->withSession([&](Sql& s) {
             s << "SELECT customer_id, original_customer_id, thread_key, first_channel, opened_at_ms, "
                  "last_at_ms FROM conversations WHERE id = ?",
                 use(cid), into(row.customerId), into(row.originalCustomerId), into(row.threadKey),
@@ -102,20 +103,21 @@ protected:
 
     int64_t conversationCount() {
         int64_t n = 0;
-        store->withSession([&](Poco::Data::Session& s) {
+        store->withSession([&](Sql& s) {
             s << "SELECT COUNT(*) FROM conversations", into(n), now;
         });
         return n;
     }
 
     TempDir dir;
+    config::StoreConfig storeConfig = switchboard::test::testStoreConfig(GetParam(), dir);
     std::unique_ptr<Store> store;
 
 private:
     std::string column(const std::string& expr, const std::string& connector, const std::string& sourceId) {
         std::vector<std::string> values;
         std::string c = connector, id = sourceId;
-        store->withSession([&](Poco::Data::Session& s) {
+        store->withSession([&](Sql& s) {
             s << "SELECT " + expr + " FROM messages WHERE connector = ? AND source_id = ?", use(c), use(id),
                 into(values), now;
         });
@@ -127,7 +129,10 @@ private:
 // Every reply below comes hours after what it answers: far outside the 30-minute window, so
 // only the headers can have put it into the conversation.
 
-TEST_F(Threading, NewConversationIsRecordedForTheCustomer) {
+INSTANTIATE_TEST_SUITE_P(Engines, Threading, ::testing::ValuesIn(switchboard::test::kStoreKinds),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(Threading, NewConversationIsRecordedForTheCustomer) {
     commit(mail("<m1@x>", "ana@example.com", kT0));
     std::string thread = threadOf("mail", "<m1@x>");
     EXPECT_THAT(thread, StartsWith("cnv_"));
@@ -141,7 +146,7 @@ TEST_F(Threading, NewConversationIsRecordedForTheCustomer) {
     EXPECT_EQ(row.lastAtMs, kT0);
 }
 
-TEST_F(Threading, EmailReplyByInReplyToJoins) {
+TEST_P(Threading, EmailReplyByInReplyToJoins) {
     commit(mail("<m1@x>", "ana@example.com", kT0));
     commit(mail("<m2@x>", "ana@example.com", kT0 + 5 * kHour, "<m1@x>"));
     EXPECT_EQ(threadOf("mail", "<m2@x>"), threadOf("mail", "<m1@x>"));
@@ -149,13 +154,13 @@ TEST_F(Threading, EmailReplyByInReplyToJoins) {
     EXPECT_EQ(conversationCount(), 1);
 }
 
-TEST_F(Threading, EmailReplyByReferencesOnlyJoins) {
+TEST_P(Threading, EmailReplyByReferencesOnlyJoins) {
     commit(mail("<m1@x>", "ana@example.com", kT0));
     commit(mail("<m2@x>", "ana@example.com", kT0 + 5 * kHour, "<never-stored@x>", {"<m1@x>", "<other@x>"}));
     EXPECT_EQ(threadOf("mail", "<m2@x>"), threadOf("mail", "<m1@x>"));
 }
 
-TEST_F(Threading, InReplyToWinsThenTheNewestReference) {
+TEST_P(Threading, InReplyToWinsThenTheNewestReference) {
     commit(mail("<a@x>", "ana@example.com", kT0));
     commit(mail("<b@x>", "ana@example.com", kT0 + 5 * kHour));
     const std::string a = threadOf("mail", "<a@x>"), b = threadOf("mail", "<b@x>");
@@ -169,7 +174,7 @@ TEST_F(Threading, InReplyToWinsThenTheNewestReference) {
     EXPECT_EQ(threadOf("mail", "<e@x>"), a);
 }
 
-TEST_F(Threading, OnlyTheNewest64ReferencesAreLookedUp) {
+TEST_P(Threading, OnlyTheNewest64ReferencesAreLookedUp) {
     commit(mail("<root@x>", "ana@example.com", kT0));
     std::vector<std::string> refs = {"<root@x>"};
     for (int i = 0; i < 64; ++i) refs.push_back("<gone-" + std::to_string(i) + "@x>");
@@ -180,7 +185,7 @@ TEST_F(Threading, OnlyTheNewest64ReferencesAreLookedUp) {
     EXPECT_EQ(threadOf("mail", "<near@x>"), threadOf("mail", "<root@x>"));  // 64th newest: found
 }
 
-TEST_F(Threading, AngleBracketsAndSurroundingSpacesAreIgnoredCaseIsNot) {
+TEST_P(Threading, AngleBracketsAndSurroundingSpacesAreIgnoredCaseIsNot) {
     commit(mail("m1@x", "ana@example.com", kT0));          // stored bare
     commit(mail("<m2@x>", "ana@example.com", kT0 + 5 * kHour));  // stored bracketed
     commit(mail("<r1@x>", "ana@example.com", kT0 + 10 * kHour, " <m1@x>\t"));
@@ -193,7 +198,7 @@ TEST_F(Threading, AngleBracketsAndSurroundingSpacesAreIgnoredCaseIsNot) {
     EXPECT_EQ(conversationCount(), 3);
 }
 
-TEST_F(Threading, LikeWildcardsInAMessageIdAreLiteral) {
+TEST_P(Threading, LikeWildcardsInAMessageIdAreLiteral) {
     commit(mail("<a_b%c@x>", "ana@example.com", kT0));
     commit(mail("<aXbYc@x>", "ana@example.com", kT0 + 5 * kHour));
     commit(mail("<r@x>", "ana@example.com", kT0 + 10 * kHour, "<a_b%c@x>"));
@@ -202,14 +207,14 @@ TEST_F(Threading, LikeWildcardsInAMessageIdAreLiteral) {
     EXPECT_NE(threadOf("mail", "<r2@x>"), threadOf("mail", "<a_b%c@x>"));
 }
 
-TEST_F(Threading, SameSubjectWithoutHeadersDoesNotThread) {
+TEST_P(Threading, SameSubjectWithoutHeadersDoesNotThread) {
     commit(mail("<m1@x>", "ana@example.com", kT0));
     commit(mail("<m2@x>", "ana@example.com", kT0 + 5 * kHour));  // same "Order 42" subject
     EXPECT_NE(threadOf("mail", "<m2@x>"), threadOf("mail", "<m1@x>"));
     EXPECT_EQ(conversationCount(), 2);
 }
 
-TEST_F(Threading, ReplyNamingAnotherCustomersMessageDoesNotJoinIt) {
+TEST_P(Threading, ReplyNamingAnotherCustomersMessageDoesNotJoinIt) {
     commit(mail("<bob-1@x>", "bob@example.com", kT0));
     commit(mail("<ana-1@x>", "ana@example.com", kT0 + 5 * kHour, "<bob-1@x>", {"<bob-1@x>"}));
     ASSERT_NE(customerOf("mail", "<ana-1@x>"), customerOf("mail", "<bob-1@x>"));
@@ -221,7 +226,7 @@ TEST_F(Threading, ReplyNamingAnotherCustomersMessageDoesNotJoinIt) {
     EXPECT_EQ(threadOf("mail", "<ana-2@x>"), anaThread);
 }
 
-TEST_F(Threading, ChatConversationIdIsTheThreadPerConnector) {
+TEST_P(Threading, ChatConversationIdIsTheThreadPerConnector) {
     commit(chat("web", "w1", "ana@example.com", "session-1", kT0));
     commit(chat("web", "w2", "ana@example.com", "session-1", kT0 + 5 * kHour));
     EXPECT_EQ(threadOf("web", "w2"), threadOf("web", "w1"));
@@ -232,7 +237,7 @@ TEST_F(Threading, ChatConversationIdIsTheThreadPerConnector) {
     EXPECT_EQ(conversation(threadOf("web2", "w1")).threadKey, "web2\nsession-1");
 }
 
-TEST_F(Threading, NewChatSessionOpensAConversationEvenInsideTheWindow) {
+TEST_P(Threading, NewChatSessionOpensAConversationEvenInsideTheWindow) {
     commit(chat("web", "w1", "ana@example.com", "session-1", kT0));
     commit(chat("web", "w2", "ana@example.com", "session-2", kT0 + kMinute));
     EXPECT_NE(threadOf("web", "w2"), threadOf("web", "w1"));
@@ -241,13 +246,13 @@ TEST_F(Threading, NewChatSessionOpensAConversationEvenInsideTheWindow) {
     EXPECT_EQ(threadOf("mail", "<m1@x>"), threadOf("web", "w2"));
 }
 
-TEST_F(Threading, ChatSessionIdOfAnotherCustomerIsNotShared) {
+TEST_P(Threading, ChatSessionIdOfAnotherCustomerIsNotShared) {
     commit(chat("web", "w1", "ana@example.com", "session-1", kT0));
     commit(chat("web", "w2", "bob@example.com", "session-1", kT0 + kMinute));
     EXPECT_NE(threadOf("web", "w2"), threadOf("web", "w1"));
 }
 
-TEST_F(Threading, ContinuationWindowSpansChannelsAndEndsExactly) {
+TEST_P(Threading, ContinuationWindowSpansChannelsAndEndsExactly) {
     // The first email tells us Ana's phone too, so her SMS resolves to her.
     MessageRecord first = mail("<m1@x>", "ana@example.com", kT0);
     first.sender.push_back(phone("+351912345678"));
@@ -269,7 +274,7 @@ TEST_F(Threading, ContinuationWindowSpansChannelsAndEndsExactly) {
     EXPECT_EQ(conversation(next).threadKey, "");
 }
 
-TEST_F(Threading, LateMessageDoesNotMoveLastAtBack) {
+TEST_P(Threading, LateMessageDoesNotMoveLastAtBack) {
     commit(mail("<m1@x>", "ana@example.com", kT0 + 10 * kMinute));
     commit(mail("<m0@x>", "ana@example.com", kT0));  // delivered late, happened earlier
     const std::string thread = threadOf("mail", "<m1@x>");
@@ -277,7 +282,7 @@ TEST_F(Threading, LateMessageDoesNotMoveLastAtBack) {
     EXPECT_EQ(conversation(thread).lastAtMs, kT0 + 10 * kMinute);
 }
 
-TEST_F(Threading, WindowZeroDisablesContinuationOnly) {
+TEST_P(Threading, WindowZeroDisablesContinuationOnly) {
     store.reset();
     open(std::chrono::milliseconds(0));
     commit(mail("<m1@x>", "ana@example.com", kT0));
@@ -291,7 +296,7 @@ TEST_F(Threading, WindowZeroDisablesContinuationOnly) {
     EXPECT_EQ(threadOf("web", "w2"), threadOf("web", "w1"));
 }
 
-TEST_F(Threading, ConversationsFollowMergeAndComeBackOnUnmerge) {
+TEST_P(Threading, ConversationsFollowMergeAndComeBackOnUnmerge) {
     commit(mail("<ana-1@x>", "ana@example.com", kT0));
     commit(mail("<bob-1@x>", "bob@example.com", kT0 + kMinute));
     const std::string ana = customerOf("mail", "<ana-1@x>"), bob = customerOf("mail", "<bob-1@x>");
@@ -299,7 +304,7 @@ TEST_F(Threading, ConversationsFollowMergeAndComeBackOnUnmerge) {
     ASSERT_NE(ana, bob);
 
     int64_t mergeId = 0;
-    store->inTransaction([&](Poco::Data::Session& s) {
+    store->inTransaction([&](Sql& s) {
         mergeId = customer::mergeCustomers(s, ana, bob, "{}", kT0 + 2 * kMinute);
     });
     EXPECT_EQ(conversation(bobThread).customerId, ana);
@@ -309,17 +314,17 @@ TEST_F(Threading, ConversationsFollowMergeAndComeBackOnUnmerge) {
     commit(mail("<ana-2@x>", "ana@example.com", kT0 + 5 * kHour, "<bob-1@x>"));
     EXPECT_EQ(threadOf("mail", "<ana-2@x>"), bobThread);
 
-    store->inTransaction([&](Poco::Data::Session& s) {
+    store->inTransaction([&](Sql& s) {
         EXPECT_TRUE(customer::unmergeCustomers(s, mergeId, kT0 + 6 * kHour).ok);
     });
     EXPECT_EQ(conversation(bobThread).customerId, bob);
     EXPECT_EQ(conversation(anaThread).customerId, ana);
 }
 
-TEST_F(Threading, MessagesResolvedAtOpenAreThreadedFromTheirStoredJson) {
+TEST_P(Threading, MessagesResolvedAtOpenAreThreadedFromTheirStoredJson) {
     store.reset();
     {
-        Store plain(dir.file("s.db"));  // no resolver: committed, not yet resolved
+        Store plain(storeConfig);  // no resolver: committed, not yet resolved
         MessageRecord m1 = mail("<m1@x>", "ana@example.com", kT0);
         m1.normalizedJson = R"({"sender":[{"type":"email","value":"ana@example.com","scope":""}]})";
         MessageRecord m2 = mail("<m2@x>", "ana@example.com", kT0 + 5 * kHour, "<m1@x>");
@@ -333,7 +338,7 @@ TEST_F(Threading, MessagesResolvedAtOpenAreThreadedFromTheirStoredJson) {
     EXPECT_EQ(conversation(threadOf("mail", "<m1@x>")).lastAtMs, kT0 + 5 * kHour);
 }
 
-TEST_F(Threading, OutboundMessagesAreNotThreaded) {
+TEST_P(Threading, OutboundMessagesAreNotThreaded) {
     MessageRecord out = mail("<out@x>", "ana@example.com", kT0);
     out.direction = "outbound";
     commit(out);
@@ -341,7 +346,7 @@ TEST_F(Threading, OutboundMessagesAreNotThreaded) {
     EXPECT_EQ(conversationCount(), 0);
 }
 
-TEST_F(Threading, ConversationIdsAreDistinct) {
+TEST_P(Threading, ConversationIdsAreDistinct) {
     std::set<std::string> ids;
     for (int i = 0; i < 20; ++i) {
         const std::string id = "<m" + std::to_string(i) + "@x>";
@@ -401,10 +406,14 @@ TEST(ThreadingConfig, NumberWithoutUnitAndUnknownKeyAreReported) {
 
 // A backfill arriving newest first: an old message does not continue a conversation that
 // opened long after it happened.
-TEST(ThreadingBackfill, AMessageFromBeforeTheConversationOpenedDoesNotJoinIt) {
+class ThreadingBackfill : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Engines, ThreadingBackfill, ::testing::ValuesIn(switchboard::test::kStoreKinds),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(ThreadingBackfill, AMessageFromBeforeTheConversationOpenedDoesNotJoinIt) {
     switchboard::test::TempDir dir;
     using namespace switchboard::host;
-    Store store(dir.file("t.db"), std::make_shared<customer::IdentityResolver>(config::IdentityConfig{}),
+    Store store(switchboard::test::testStoreConfig(GetParam(), dir, "t.db"), std::make_shared<customer::IdentityResolver>(config::IdentityConfig{}),
                 std::make_shared<customer::ConversationThreader>(std::chrono::minutes(30)));
     auto message = [](const std::string& id, int64_t at) {
         MessageRecord m;
@@ -422,7 +431,7 @@ TEST(ThreadingBackfill, AMessageFromBeforeTheConversationOpenedDoesNotJoinIt) {
     store.commit({message("new", 10 * day)}, std::nullopt, "mail");
     store.commit({message("old", 2 * day)}, std::nullopt, "mail");
     std::vector<std::string> threads;
-    store.withSession([&](Poco::Data::Session& s) {
+    store.withSession([&](Sql& s) {
         using namespace Poco::Data::Keywords;
         s << "SELECT thread_id FROM messages ORDER BY id", into(threads), now;
     });

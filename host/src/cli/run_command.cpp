@@ -49,7 +49,9 @@ void reload(const std::string& file, config::HostConfig& running, ConnectorManag
     const auto& a = running.server;
     const auto& b = next.config->server;
     if (a.host != b.host || a.port != b.port || a.maxBodyBytes != b.maxBodyBytes || a.threads != b.threads ||
-        a.publicUrl != b.publicUrl || running.store.sqlitePath != next.config->store.sqlitePath)
+        a.publicUrl != b.publicUrl || running.store.kind != next.config->store.kind ||
+        running.store.sqlitePath != next.config->store.sqlitePath ||
+        running.store.postgresqlUrl != next.config->store.postgresqlUrl)
         logWarn("server or store settings changed; they take effect after a restart of switchboard");
     const auto& ia = running.identity;
     const auto& ib = next.config->identity;
@@ -95,8 +97,15 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
     logRegistry(setup.registry);
 
     try {
-        Store store(running.store.sqlitePath, setup.resolver, setup.threader);
-        logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
+        Store store(running.store, setup.resolver, setup.threader);
+        if (store.dialect().isPostgres()) {
+            // host/port/dbname only: the conninfo may carry the password.
+            LogFields fields = conninfoLocation(running.store.postgresqlUrl);
+            fields.emplace_back("schema", std::to_string(store.schemaVersion()));
+            logInfo("store open postgresql", fields);
+        } else {
+            logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
+        }
         Metrics metrics;
         ConnectorManager manager(store, metrics);
         customer::CustomerDirectory customers(store, setup.resolver);

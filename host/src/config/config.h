@@ -56,7 +56,11 @@ struct ServerConfig {
 };
 
 struct StoreConfig {
+    std::string kind = "sqlite";                // sqlite | postgresql (store: has exactly one)
     std::string sqlitePath = "switchboard.db";  // relative paths are relative to the config file
+    // libpq conninfo ("host=... port=... dbname=... user=... password=...") or postgresql:// URI.
+    // May carry the password: never log it (store/sql_dialect.h describeConninfo for logs).
+    std::string postgresqlUrl;
 };
 
 struct LogConfig {

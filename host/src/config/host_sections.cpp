@@ -8,7 +8,7 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kStoreKinds = {"sqlite"};  // postgresql comes later
+const std::vector<std::string> kStoreKinds = {"sqlite", "postgresql"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string> kLogFormats = {"text", "json"};
 
@@ -43,6 +43,24 @@ void parseSqlite(ParseContext& ctx, const MapEntry& kind, StoreConfig& store) {
     }
 }
 
+// store: postgresql: { url: "host=... port=... dbname=... user=... password=${env:PG_PASSWORD}" }
+// The url is a libpq conninfo (or a postgresql:// URI) and may hold the password: errors never
+// show it.
+void parsePostgres(ParseContext& ctx, const MapEntry& kind, StoreConfig& store) {
+    bool haveUrl = false;
+    for (const MapEntry& entry : ctx.mapEntries(kind.value, kind.path, {"url"})) {
+        auto value = ctx.scalar(entry, "a libpq connection string");
+        if (!value) continue;
+        haveUrl = true;
+        if (value->text.find_first_not_of(" \t") == std::string::npos) ctx.error(value->where, entry.path, "is empty");
+        else store.postgresqlUrl = value->text;
+    }
+    if (!haveUrl && kind.value.IsMap())
+        ctx.error(ctx.locate(kind.keyNode), kind.path,
+                  "needs url (a libpq connection string, e.g. \"host=db.internal port=5432 dbname=switchboard "
+                  "user=switchboard password=${env:PG_PASSWORD}\")");
+}
+
 }  // namespace
 
 void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store) {
@@ -61,7 +79,10 @@ void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store) 
                       std::to_string(ctx.locate(kinds[0].keyNode).line) + ")");
         return;
     }
-    if (!kinds.empty() && kinds[0].key == "sqlite") parseSqlite(ctx, kinds[0], store);
+    if (kinds.empty()) return;
+    store.kind = kinds[0].key;
+    if (kinds[0].key == "sqlite") parseSqlite(ctx, kinds[0], store);
+    else parsePostgres(ctx, kinds[0], store);
 }
 
 void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::string>& pluginPaths) {

@@ -3,6 +3,7 @@
 #include "customer/merges.h"
 #include "customer/privacy.h"
 #include "runtime/time_format.h"
+#include "store/sql.h"
 
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Session.h>
@@ -31,12 +32,12 @@ json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s)
 
 // Survivorship of one attribute: entered by hand > source priority > most recent.
 // Rows arrive newest first, so the first row of the best class wins.
-json survivingAttributes(Poco::Data::Session& s, const std::string& id, const std::vector<std::string>& priority) {
-    Poco::Data::Statement q(s);
+json survivingAttributes(Sql& s, const std::string& id, const std::vector<std::string>& priority) {
     std::string cid = id;
-    q << "SELECT name, value, source, source_record, observed_at_ms, entered_by_hand FROM attribute_values "
-         "WHERE customer_id = ? AND value <> '' ORDER BY observed_at_ms DESC, id DESC",
-        use(cid), now;
+    Poco::Data::Statement q = s << "SELECT name, value, source, source_record, observed_at_ms, entered_by_hand "
+                                   "FROM attribute_values WHERE customer_id = ? AND value <> '' "
+                                   "ORDER BY observed_at_ms DESC, id DESC";
+    q, use(cid), now;
     Poco::Data::RecordSet rs(q);
     struct Best {
         int rank = INT32_MAX;
@@ -68,7 +69,7 @@ json survivingAttributes(Poco::Data::Session& s, const std::string& id, const st
     return out;
 }
 
-json consentOf(Poco::Data::Session& s, const std::string& matchKey) {
+json consentOf(Sql& s, const std::string& matchKey) {
     std::vector<std::string> purposes, statuses, sources;
     std::vector<int64_t> at;
     std::string key = matchKey;
@@ -80,16 +81,16 @@ json consentOf(Poco::Data::Session& s, const std::string& matchKey) {
     return out;
 }
 
-json customerSummary(Poco::Data::Session& s, const std::string& id) {
+json customerSummary(Sql& s, const std::string& id) {
     std::string cid = id, name, status;
     int64_t created = 0, updated = 0;
     s << "SELECT display_name, status, created_at_ms, updated_at_ms FROM customers WHERE id = ?", use(cid),
         into(name), into(status), into(created), into(updated), now;
     json identities = json::array();
-    Poco::Data::Statement q(s);
-    q << "SELECT type, scope, raw, normalized, match_status, source, first_seen_ms, last_seen_ms, match_key "
-         "FROM identities WHERE customer_id = ? ORDER BY first_seen_ms, id",
-        use(cid), now;
+    Poco::Data::Statement q = s << "SELECT type, scope, raw, normalized, match_status, source, first_seen_ms, "
+                                   "last_seen_ms, match_key FROM identities WHERE customer_id = ? "
+                                   "ORDER BY first_seen_ms, id";
+    q, use(cid), now;
     Poco::Data::RecordSet rs(q);
     std::set<std::string> seen;  // after a merge one contact point may appear twice: show it once
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
@@ -148,7 +149,7 @@ const char* const kInteractionColumns =
 CustomerDirectory::CustomerDirectory(Store& store, std::shared_ptr<IdentityResolver> resolver)
     : store_(store), resolver_(std::move(resolver)) {}
 
-std::optional<DirectoryReply> CustomerDirectory::notLive(Poco::Data::Session& s, const std::string& id,
+std::optional<DirectoryReply> CustomerDirectory::notLive(Sql& s, const std::string& id,
                                                          const std::string& suffix) {
     std::vector<std::string> status;
     std::string cid = id;
@@ -169,7 +170,7 @@ DirectoryReply CustomerDirectory::findByIdentity(const std::string& typeAndValue
     auto n = resolver_->normalizer().normalizeTyped(typeAndValue);
     if (!n) return error(400, "identity must be TYPE:VALUE with TYPE email, phone or external, got '" + typeAndValue + "'");
     json customers = json::array();
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         std::vector<std::string> ids;
         std::string key = n->matchKey;
         s << "SELECT DISTINCT i.customer_id FROM identities i JOIN customers c ON c.id = i.customer_id "
@@ -183,7 +184,7 @@ DirectoryReply CustomerDirectory::findByIdentity(const std::string& typeAndValue
 DirectoryReply CustomerDirectory::search(const std::string& q, int limit) {
     if (q.empty()) return error(400, "q must not be empty");
     json customers = json::array();
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         std::string like;
         for (char c : q) {
             if (c == '%' || c == '_' || c == '\\') like += '\\';
@@ -194,9 +195,11 @@ DirectoryReply CustomerDirectory::search(const std::string& q, int limit) {
         for (auto& c : likeLower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::vector<std::string> ids;
         int lim = limit;
-        s << "SELECT id FROM customers WHERE status = 'active' AND (display_name LIKE ? ESCAPE '\\' "
-             "OR id IN (SELECT customer_id FROM identities WHERE normalized LIKE ? ESCAPE '\\' OR raw LIKE ? ESCAPE '\\')) "
-             "ORDER BY updated_at_ms DESC LIMIT ?",
+        // Names and raw values match case-insensitively: SQLite's LIKE is, PostgreSQL's ILIKE.
+        const std::string ilike = s.dialect().caseInsensitiveLike();
+        s << "SELECT id FROM customers WHERE status = 'active' AND (display_name " + ilike + " ? ESCAPE '\\' "
+             "OR id IN (SELECT customer_id FROM identities WHERE normalized LIKE ? ESCAPE '\\' OR raw " + ilike +
+             " ? ESCAPE '\\')) ORDER BY updated_at_ms DESC LIMIT ?",
             use(like), use(likeLower), use(like), use(lim), into(ids), now;
         for (const auto& id : ids) customers.push_back(customerSummary(s, id));
     });
@@ -205,7 +208,7 @@ DirectoryReply CustomerDirectory::search(const std::string& q, int limit) {
 
 DirectoryReply CustomerDirectory::get(const std::string& id) {
     DirectoryReply reply;
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         if (auto r = notLive(s, id, "")) {
             reply = *r;
             return;
@@ -264,19 +267,18 @@ DirectoryReply CustomerDirectory::timeline(const std::string& id, int limit, con
         }
     }
     DirectoryReply reply;
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         if (auto r = notLive(s, id, "/timeline")) {
             reply = *r;
             return;
         }
         std::string cid = id, ch = channel;
         int lim = limit + 1;
-        Poco::Data::Statement q(s);
-        q << "SELECT " + std::string(kInteractionColumns) +
-                 " FROM messages WHERE customer_id = ? AND (? = '' OR channel = ?) "
-                 "AND (timeline_at_ms < ? OR (timeline_at_ms = ? AND id < ?)) "
-                 "ORDER BY timeline_at_ms DESC, id DESC LIMIT ?",
-            use(cid), use(ch), use(ch), use(beforeAt), use(beforeAt), use(beforeId), use(lim), now;
+        Poco::Data::Statement q = s << "SELECT " + std::string(kInteractionColumns) +
+                                           " FROM messages WHERE customer_id = ? AND (? = '' OR channel = ?) "
+                                           "AND (timeline_at_ms < ? OR (timeline_at_ms = ? AND id < ?)) "
+                                           "ORDER BY timeline_at_ms DESC, id DESC LIMIT ?";
+        q, use(cid), use(ch), use(ch), use(beforeAt), use(beforeAt), use(beforeId), use(lim), now;
         Poco::Data::RecordSet rs(q);
         json items = json::array();
         std::string next;
@@ -294,18 +296,19 @@ DirectoryReply CustomerDirectory::timeline(const std::string& id, int limit, con
 
 DirectoryReply CustomerDirectory::merges(const std::string& id) {
     DirectoryReply reply;
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         if (auto r = notLive(s, id, "/merges")) {
             reply = *r;
             return;
         }
         // Merges into this customer or into anything in its subtree, i.e. what made it.
         std::string cid = id;
-        Poco::Data::Statement q(s);
-        q << "WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) "
-             "SELECT id, survivor_id, absorbed_id, trigger_json, merged_at_ms, COALESCE(undone_at_ms, 0) FROM merges "
-             "WHERE survivor_id IN (SELECT id FROM sub) OR absorbed_id = ? ORDER BY id",
-            use(cid), use(cid), now;
+        Poco::Data::Statement q =
+            s << "WITH RECURSIVE sub(id) AS (SELECT CAST(? AS TEXT) UNION SELECT c.id FROM customers c "
+                 "JOIN sub ON c.merged_into = sub.id) "
+                 "SELECT id, survivor_id, absorbed_id, trigger_json, merged_at_ms, COALESCE(undone_at_ms, 0) "
+                 "FROM merges WHERE survivor_id IN (SELECT id FROM sub) OR absorbed_id = ? ORDER BY id";
+        q, use(cid), use(cid), now;
         Poco::Data::RecordSet rs(q);
         json list = json::array();
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
@@ -324,7 +327,7 @@ DirectoryReply CustomerDirectory::merges(const std::string& id) {
 
 DirectoryReply CustomerDirectory::merge(const std::string& survivor, const std::string& other) {
     DirectoryReply reply;
-    store_.inTransaction([&](Poco::Data::Session& s) {
+    store_.inTransaction([&](Sql& s) {
         if (survivor == other) {
             reply = error(409, "a customer cannot be merged into itself");
             return;
@@ -344,7 +347,7 @@ DirectoryReply CustomerDirectory::merge(const std::string& survivor, const std::
 
 DirectoryReply CustomerDirectory::unmerge(const std::string& id, int64_t mergeId) {
     DirectoryReply reply;
-    store_.inTransaction([&](Poco::Data::Session& s) {
+    store_.inTransaction([&](Sql& s) {
         std::vector<std::string> survivor, absorbed;
         int64_t m = mergeId;
         s << "SELECT survivor_id, absorbed_id FROM merges WHERE id = ?", use(m), into(survivor), into(absorbed), now;
@@ -369,7 +372,7 @@ DirectoryReply CustomerDirectory::unmerge(const std::string& id, int64_t mergeId
 
 DirectoryReply CustomerDirectory::exportCustomer(const std::string& id) {
     DirectoryReply reply;
-    store_.withSession([&](Poco::Data::Session& s) {
+    store_.withSession([&](Sql& s) {
         if (auto r = notLive(s, id, "/export")) {
             reply = *r;
             return;
@@ -381,7 +384,7 @@ DirectoryReply CustomerDirectory::exportCustomer(const std::string& id) {
 
 DirectoryReply CustomerDirectory::erase(const std::string& id) {
     DirectoryReply reply;
-    store_.inTransaction([&](Poco::Data::Session& s) {
+    store_.inTransaction([&](Sql& s) {
         if (auto r = notLive(s, id, "")) {
             // Erase the person, not an alias: a merged id points at who to erase.
             reply = r->status == 301 ? error(409, std::string(r->body["error"]) + "; erase the survivor") : *r;
@@ -407,7 +410,7 @@ DirectoryReply CustomerDirectory::setConsent(const std::string& id, const json& 
     if (!n) return error(400, "identity must be TYPE:VALUE with TYPE email, phone or external");
     std::string evidence = body.value("evidence", "");
     DirectoryReply reply;
-    store_.inTransaction([&](Poco::Data::Session& s) {
+    store_.inTransaction([&](Sql& s) {
         if (auto r = notLive(s, id, "/consent")) {
             reply = *r;
             return;
@@ -440,7 +443,7 @@ DirectoryReply CustomerDirectory::setAttribute(const std::string& id, const json
     if (name.empty() || name.size() > 128) return error(400, "name must be 1 to 128 characters");
     if (value.empty()) return error(400, "value must not be empty (an empty value never wins)");
     DirectoryReply reply;
-    store_.inTransaction([&](Poco::Data::Session& s) {
+    store_.inTransaction([&](Sql& s) {
         if (auto r = notLive(s, id, "/attributes")) {
             reply = *r;
             return;
@@ -459,13 +462,13 @@ DirectoryReply CustomerDirectory::matchDecisions(int limit, int64_t beforeId) {
     json list = json::array();
     int64_t last = 0;
     int n = 0;
-    store_.withSession([&](Poco::Data::Session& s) {
-        Poco::Data::Statement q(s);
+    store_.withSession([&](Sql& s) {
         int lim = limit + 1;
-        q << "SELECT d.id, d.message_id, d.customer_id, d.decision, d.details_json, d.decided_at_ms, m.connector, "
-             "m.source_id FROM match_decisions d JOIN messages m ON m.id = d.message_id WHERE d.id < ? "
-             "ORDER BY d.id DESC LIMIT ?",
-            use(beforeId), use(lim), now;
+        Poco::Data::Statement q =
+            s << "SELECT d.id, d.message_id, d.customer_id, d.decision, d.details_json, d.decided_at_ms, "
+                 "m.connector, m.source_id FROM match_decisions d JOIN messages m ON m.id = d.message_id "
+                 "WHERE d.id < ? ORDER BY d.id DESC LIMIT ?";
+        q, use(beforeId), use(lim), now;
         Poco::Data::RecordSet rs(q);
         for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
             if (n++ == limit) break;

@@ -44,7 +44,7 @@ public:
 
 private:
     // 404 for an unknown id, 301 naming the survivor for a merged one; nullopt when live.
-    std::optional<DirectoryReply> notLive(Poco::Data::Session& s, const std::string& id, const std::string& suffix);
+    std::optional<DirectoryReply> notLive(Sql& s, const std::string& id, const std::string& suffix);
     Store& store_;
     std::shared_ptr<IdentityResolver> resolver_;
 };

@@ -1,5 +1,7 @@
 #include "customer/merges.h"
 
+#include "store/sql.h"
+
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
@@ -14,13 +16,14 @@ namespace {
 
 // The customers whose merge chain passes through root, root included.
 const char* const kSubtree =
-    "WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
+    "WITH RECURSIVE sub(id) AS (SELECT CAST(? AS TEXT) UNION "
+    "SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
 
 // Every table whose rows belong to a customer and remember the one they were first resolved to.
 const char* const kOwnedTables[] = {"identities", "messages", "attribute_values", "conversations"};
 
 // Gives every row first resolved inside root's subtree to owner.
-void repoint(Poco::Data::Session& s, const std::string& root, const std::string& owner) {
+void repoint(Sql& s, const std::string& root, const std::string& owner) {
     for (const char* table : kOwnedTables) {
         std::string r = root, o = owner;
         s << std::string(kSubtree) + "UPDATE " + table +
@@ -31,7 +34,7 @@ void repoint(Poco::Data::Session& s, const std::string& root, const std::string&
 
 }  // namespace
 
-std::optional<std::string> liveCustomerOf(Poco::Data::Session& s, const std::string& id) {
+std::optional<std::string> liveCustomerOf(Sql& s, const std::string& id) {
     std::string current = id;
     for (int hops = 0; hops < 1000; ++hops) {
         std::vector<std::string> status, next;
@@ -45,22 +48,21 @@ std::optional<std::string> liveCustomerOf(Poco::Data::Session& s, const std::str
     throw std::runtime_error("merge chain of customer " + id + " is cyclic");
 }
 
-int64_t mergeCustomers(Poco::Data::Session& s, const std::string& survivor, const std::string& absorbed,
+int64_t mergeCustomers(Sql& s, const std::string& survivor, const std::string& absorbed,
                        const std::string& triggerJson, int64_t atMs) {
     if (survivor == absorbed) throw std::invalid_argument("cannot merge customer " + survivor + " into itself");
     std::string sv = survivor, ab = absorbed, trig = triggerJson;
     int64_t at = atMs;
-    s << "INSERT INTO merges (survivor_id, absorbed_id, trigger_json, merged_at_ms) VALUES (?,?,?,?)", use(sv),
-        use(ab), use(trig), use(at), now;
     int64_t mergeId = 0;
-    s << "SELECT last_insert_rowid()", into(mergeId), now;
+    s << "INSERT INTO merges (survivor_id, absorbed_id, trigger_json, merged_at_ms) VALUES (?,?,?,?) RETURNING id",
+        use(sv), use(ab), use(trig), use(at), into(mergeId), now;
     s << "UPDATE customers SET status = 'merged', merged_into = ?, updated_at_ms = ? WHERE id = ?", use(sv), use(at),
         use(ab), now;
     repoint(s, absorbed, survivor);
     return mergeId;
 }
 
-UnmergeOutcome unmergeCustomers(Poco::Data::Session& s, int64_t mergeId, int64_t atMs) {
+UnmergeOutcome unmergeCustomers(Sql& s, int64_t mergeId, int64_t atMs) {
     UnmergeOutcome out;
     std::vector<std::string> survivor, absorbed;
     std::vector<int64_t> undone;

@@ -10,14 +10,14 @@
 #include <optional>
 #include <string>
 
-namespace Poco::Data {
-class Session;
+namespace switchboard::host {
+class Sql;  // store/sql.h
 }
 
 namespace switchboard::host::customer {
 
 // Both ids must be live (status active). Returns the merge id. Runs in the caller's transaction.
-int64_t mergeCustomers(Poco::Data::Session& session, const std::string& survivor, const std::string& absorbed,
+int64_t mergeCustomers(Sql& session, const std::string& survivor, const std::string& absorbed,
                        const std::string& triggerJson, int64_t atMs);
 
 struct UnmergeOutcome {
@@ -26,10 +26,10 @@ struct UnmergeOutcome {
     std::string restoredCustomerId;
 };
 
-UnmergeOutcome unmergeCustomers(Poco::Data::Session& session, int64_t mergeId, int64_t atMs);
+UnmergeOutcome unmergeCustomers(Sql& session, int64_t mergeId, int64_t atMs);
 
 // The live customer an id stands for now (itself, or the end of its merged_into chain);
 // nullopt for an unknown id.
-std::optional<std::string> liveCustomerOf(Poco::Data::Session& session, const std::string& id);
+std::optional<std::string> liveCustomerOf(Sql& session, const std::string& id);
 
 }  // namespace switchboard::host::customer

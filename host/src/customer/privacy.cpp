@@ -1,6 +1,7 @@
 #include "customer/privacy.h"
 
 #include "runtime/message_codec.h"
+#include "store/sql.h"
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/Data/RecordSet.h>
@@ -19,14 +20,14 @@ namespace switchboard::host::customer {
 namespace {
 
 const char* const kSubtree =
-    "WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
+    "WITH RECURSIVE sub(id) AS (SELECT CAST(? AS TEXT) UNION "
+    "SELECT c.id FROM customers c JOIN sub ON c.merged_into = sub.id) ";
 
 // Rows of a query as JSON objects, column names as keys (BLOBs as their bytes). Every "?"
 // binds param.
-json rows(Poco::Data::Session& s, const std::string& sql, const std::string& param) {
-    Poco::Data::Statement q(s);
+json rows(Sql& s, const std::string& sql, const std::string& param) {
     std::string p = param;
-    q << sql;
+    Poco::Data::Statement q = s << sql;
     for (char c : sql)
         if (c == '?') q, use(p);
     q, now;
@@ -82,7 +83,7 @@ std::string messageKeyHash(const std::string& key, const std::string& connector,
     return keyedHash(key, connector + "\n" + sourceId);
 }
 
-json exportCustomer(Poco::Data::Session& s, const std::string& id) {
+json exportCustomer(Sql& s, const std::string& id) {
     const std::string sub = std::string(kSubtree);
     json doc;
     doc["customer_id"] = id;
@@ -108,17 +109,17 @@ json exportCustomer(Poco::Data::Session& s, const std::string& id) {
     return doc;
 }
 
-json eraseCustomer(Poco::Data::Session& s, const std::string& id, const std::string& hashKey, int64_t atMs) {
+json eraseCustomer(Sql& s, const std::string& id, const std::string& hashKey, int64_t atMs) {
     const std::string sub = std::string(kSubtree);
     std::string cid = id;
     int64_t at = atMs;
     std::vector<std::string> customers;
     s << sub + "SELECT id FROM sub", use(cid), into(customers), now;
 
-    s << "INSERT INTO erasures (customer_id, erased_at_ms, customers, identities, interactions) VALUES (?, ?, 0, 0, 0)",
-        use(cid), use(at), now;
     int64_t erasureId = 0;
-    s << "SELECT last_insert_rowid()", into(erasureId), now;
+    s << "INSERT INTO erasures (customer_id, erased_at_ms, customers, identities, interactions) "
+         "VALUES (?, ?, 0, 0, 0) RETURNING id",
+        use(cid), use(at), into(erasureId), now;
 
     // Hash what must be recognised later, then delete the rows themselves.
     std::vector<std::string> connectors, sourceIds, matchKeys;
@@ -130,12 +131,14 @@ json eraseCustomer(Poco::Data::Session& s, const std::string& id, const std::str
         use(cid), into(matchKeys), now;
     for (size_t i = 0; i < connectors.size(); ++i) {
         std::string h = messageKeyHash(hashKey, connectors[i], sourceIds[i]);
-        s << "INSERT OR IGNORE INTO erased_keys (kind, key_hash, erasure_id) VALUES ('message', ?, ?)", use(h),
+        s << "INSERT INTO erased_keys (kind, key_hash, erasure_id) VALUES ('message', ?, ?) "
+             "ON CONFLICT (kind, key_hash) DO NOTHING", use(h),
             use(erasureId), now;
     }
     for (const auto& key : matchKeys) {
         std::string h = keyedHash(hashKey, key);
-        s << "INSERT OR IGNORE INTO erased_keys (kind, key_hash, erasure_id) VALUES ('identity', ?, ?)", use(h),
+        s << "INSERT INTO erased_keys (kind, key_hash, erasure_id) VALUES ('identity', ?, ?) "
+             "ON CONFLICT (kind, key_hash) DO NOTHING", use(h),
             use(erasureId), now;
     }
     s << sub + "DELETE FROM match_decisions WHERE customer_id IN (SELECT id FROM sub) OR message_id IN "
@@ -173,7 +176,7 @@ json eraseCustomer(Poco::Data::Session& s, const std::string& id, const std::str
             {"interactions", nMessages}};
 }
 
-bool isErasedMessage(Poco::Data::Session& s, const std::string& hashKey, const std::string& connector,
+bool isErasedMessage(Sql& s, const std::string& hashKey, const std::string& connector,
                      const std::string& sourceId) {
     std::string h = messageKeyHash(hashKey, connector, sourceId);
     int64_t n = 0;
@@ -181,7 +184,7 @@ bool isErasedMessage(Poco::Data::Session& s, const std::string& hashKey, const s
     return n > 0;
 }
 
-bool isErasedIdentity(Poco::Data::Session& s, const std::string& hashKey, const std::string& matchKey) {
+bool isErasedIdentity(Sql& s, const std::string& hashKey, const std::string& matchKey) {
     std::string h = keyedHash(hashKey, matchKey);
     int64_t n = 0;
     s << "SELECT COUNT(*) FROM erased_keys WHERE kind = 'identity' AND key_hash = ?", use(h), into(n), now;

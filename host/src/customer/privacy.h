@@ -11,8 +11,8 @@
 
 #include <string>
 
-namespace Poco::Data {
-class Session;
+namespace switchboard::host {
+class Sql;  // store/sql.h
 }
 
 namespace switchboard::host::customer {
@@ -23,15 +23,15 @@ std::string keyedHash(const std::string& key, const std::string& text);
 std::string messageKeyHash(const std::string& key, const std::string& connector, const std::string& sourceId);
 
 // Everything held about a live customer (its subtree included). Caller holds the session.
-nlohmann::json exportCustomer(Poco::Data::Session& session, const std::string& id);
+nlohmann::json exportCustomer(Sql& session, const std::string& id);
 
 // Erases a live customer and everything merged into it, in the caller's transaction.
 // Returns {"erasure_id", "customers", "identities", "interactions"} counts.
-nlohmann::json eraseCustomer(Poco::Data::Session& session, const std::string& id, const std::string& hashKey,
+nlohmann::json eraseCustomer(Sql& session, const std::string& id, const std::string& hashKey,
                              int64_t atMs);
 
-bool isErasedMessage(Poco::Data::Session& session, const std::string& hashKey, const std::string& connector,
+bool isErasedMessage(Sql& session, const std::string& hashKey, const std::string& connector,
                      const std::string& sourceId);
-bool isErasedIdentity(Poco::Data::Session& session, const std::string& hashKey, const std::string& matchKey);
+bool isErasedIdentity(Sql& session, const std::string& hashKey, const std::string& matchKey);
 
 }  // namespace switchboard::host::customer

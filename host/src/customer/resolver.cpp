@@ -2,6 +2,7 @@
 
 #include "customer/customer_ids.h"
 #include "customer/merges.h"
+#include "store/sql.h"
 
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -34,7 +35,7 @@ struct Candidate {
     std::vector<std::string> customers;  // live owners of the match key before this message
 };
 
-std::string oldestOf(Poco::Data::Session& s, const std::vector<std::string>& ids) {
+std::string oldestOf(Sql& s, const std::vector<std::string>& ids) {
     std::string best;
     int64_t bestAt = INT64_MAX;
     for (const auto& id : ids) {
@@ -103,7 +104,7 @@ std::string IdentityResolver::statusOf(const NormalizedIdentity& identity) const
     return "usable";
 }
 
-ResolutionResult IdentityResolver::resolve(Poco::Data::Session& s, const ResolutionInput& input) {
+ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input) {
     std::vector<Candidate> candidates;
     for (const auto& raw : input.sender) {
         auto type = parseIdentityType(raw.type);

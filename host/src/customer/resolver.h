@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-namespace Poco::Data {
-class Session;
+namespace switchboard::host {
+class Sql;  // store/sql.h
 }
 
 namespace switchboard::host::customer {
@@ -54,7 +54,7 @@ public:
     explicit IdentityResolver(const config::IdentityConfig& config);
 
     // Runs in the caller's open transaction on session.
-    ResolutionResult resolve(Poco::Data::Session& session, const ResolutionInput& input);
+    ResolutionResult resolve(Sql& session, const ResolutionInput& input);
 
     const IdentityNormalizer& normalizer() const { return normalizer_; }
     const std::vector<std::string>& sourcePriority() const { return sourcePriority_; }

@@ -2,6 +2,7 @@
 
 #include "customer/customer_ids.h"
 #include "customer/merges.h"
+#include "store/sql.h"
 
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -41,7 +42,7 @@ std::string containsPattern(std::string_view text) {
 }
 
 // The conversation of a stored, threaded message of this customer whose source id is ref.
-std::optional<std::string> threadOfMessageId(Poco::Data::Session& s, const std::string& customer,
+std::optional<std::string> threadOfMessageId(Sql& s, const std::string& customer,
                                              int64_t self, std::string_view ref) {
     // Stored ids may carry brackets or spaces: narrow with LIKE (on the customer's rows, which
     // are indexed), then compare exactly after the same normalization.
@@ -58,7 +59,7 @@ std::optional<std::string> threadOfMessageId(Poco::Data::Session& s, const std::
 }
 
 // Rule 1: In-Reply-To first, then References from the newest to the oldest.
-std::optional<std::string> emailThread(Poco::Data::Session& s, const std::string& customer,
+std::optional<std::string> emailThread(Sql& s, const std::string& customer,
                                        const ThreadingInput& in) {
     std::vector<std::string_view> refs;
     auto add = [&](const std::string& raw) {
@@ -90,31 +91,29 @@ std::optional<Conversation> firstConversation(Poco::Data::Statement& select, std
 }
 
 // Rule 2: the customer's conversation under this provider thread key.
-std::optional<Conversation> byThreadKey(Poco::Data::Session& s, const std::string& customer,
+std::optional<Conversation> byThreadKey(Sql& s, const std::string& customer,
                                         const std::string& threadKey) {
     std::string cust = customer, key = threadKey;
     std::vector<std::string> ids;
     std::vector<int64_t> lastAts;
-    Poco::Data::Statement select(s);
-    select << "SELECT id, last_at_ms FROM conversations WHERE thread_key = ? AND customer_id = ? "
-              "ORDER BY last_at_ms DESC, id LIMIT 1",
-        use(key), use(cust), into(ids), into(lastAts);
+    Poco::Data::Statement select = s << "SELECT id, last_at_ms FROM conversations WHERE thread_key = ? "
+                                        "AND customer_id = ? ORDER BY last_at_ms DESC, id LIMIT 1";
+    select, use(key), use(cust), into(ids), into(lastAts);
     return firstConversation(select, ids, lastAts);
 }
 
 // Rule 3: the customer's latest conversation, on any channel.
-std::optional<Conversation> latest(Poco::Data::Session& s, const std::string& customer) {
+std::optional<Conversation> latest(Sql& s, const std::string& customer) {
     std::string cust = customer;
     std::vector<std::string> ids;
     std::vector<int64_t> lastAts;
-    Poco::Data::Statement select(s);
-    select << "SELECT id, last_at_ms FROM conversations WHERE customer_id = ? "
-              "ORDER BY last_at_ms DESC, opened_at_ms DESC, id LIMIT 1",
-        use(cust), into(ids), into(lastAts);
+    Poco::Data::Statement select = s << "SELECT id, last_at_ms FROM conversations WHERE customer_id = ? "
+                                        "ORDER BY last_at_ms DESC, opened_at_ms DESC, id LIMIT 1";
+    select, use(cust), into(ids), into(lastAts);
     return firstConversation(select, ids, lastAts);
 }
 
-std::string open(Poco::Data::Session& s, const std::string& customer, const std::string& threadKey,
+std::string open(Sql& s, const std::string& customer, const std::string& threadKey,
                  const ThreadingInput& in) {
     std::string id = newId("cnv_"), cust = customer, key = threadKey, channel = in.channel;
     int64_t at = in.atMs;
@@ -124,7 +123,7 @@ std::string open(Poco::Data::Session& s, const std::string& customer, const std:
     return id;
 }
 
-std::string join(Poco::Data::Session& s, const std::string& conversation, int64_t atMs) {
+std::string join(Sql& s, const std::string& conversation, int64_t atMs) {
     std::string id = conversation;
     int64_t at = atMs;
     // CASE, not MAX(a, b): the two-argument MAX is SQLite's; PostgreSQL calls it GREATEST.
@@ -139,7 +138,7 @@ std::string join(Poco::Data::Session& s, const std::string& conversation, int64_
 ConversationThreader::ConversationThreader(std::chrono::milliseconds continuationWindow)
     : window_(continuationWindow) {}
 
-std::string ConversationThreader::assign(Poco::Data::Session& s, const ThreadingInput& in) {
+std::string ConversationThreader::assign(Sql& s, const ThreadingInput& in) {
     if (in.customerId.empty())
         throw std::invalid_argument("message " + std::to_string(in.messageId) +
                                     " has no customer to thread under");

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-namespace Poco::Data {
-class Session;
+namespace switchboard::host {
+class Sql;  // store/sql.h
 }
 
 namespace switchboard::host::customer {
@@ -37,7 +37,7 @@ class ConversationThreader {
 public:
     explicit ConversationThreader(std::chrono::milliseconds continuationWindow);
     // Assigns messages.thread_id for input.messageId and returns the conversation id.
-    std::string assign(Poco::Data::Session& session, const ThreadingInput& input);
+    std::string assign(Sql& session, const ThreadingInput& input);
 
 private:
     std::chrono::milliseconds window_;

@@ -1,9 +1,11 @@
 #include "store/store.h"
 
+#include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Data/Transaction.h>
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
 #include "customer/customer_ids.h"
@@ -21,6 +23,9 @@ namespace switchboard::host {
 namespace {
 
 // Schema migrations, applied in order; the index + 1 is the schema version. Append only.
+// Written in SQLite's DDL; PostgreSQL runs SqlDialect::ddl() of the same text, so the two
+// engines' schemas stay in lockstep under one numbering. SQLite keeps the version in
+// PRAGMA user_version, PostgreSQL in the one-row table schema_version.
 const char* const kMigrations[] = {
     R"(CREATE TABLE messages (
          id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -146,19 +151,56 @@ const char* const kMigrations[] = {
        CREATE INDEX messages_thread ON messages (thread_id);)",
 };
 
-std::once_flag registerOnce;
+std::once_flag registerSqlite, registerPostgres;
+
+// pg_advisory_lock key held while a PostgreSQL store is migrated ("sbschema" in ASCII).
+constexpr int64_t kSchemaLockKey = 0x7362736368656d61;
 
 int64_t nowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
+// An error text with the connection string (which may hold the password) cut out.
+std::string withoutConninfo(std::string text, const std::string& conninfo) {
+    if (conninfo.empty()) return text;
+    for (size_t at; (at = text.find(conninfo)) != std::string::npos;) text.replace(at, conninfo.size(), "<conninfo>");
+    return text;
+}
+
 }  // namespace
 
 Store::Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityResolver> resolver,
              std::shared_ptr<customer::ConversationThreader> threader)
-    : path_(sqlitePath), resolver_(std::move(resolver)), threader_(std::move(threader)) {
-    std::call_once(registerOnce, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+    : Store(config::StoreConfig{"sqlite", sqlitePath, ""}, std::move(resolver), std::move(threader)) {}
+
+Store::Store(const config::StoreConfig& config, std::shared_ptr<customer::IdentityResolver> resolver,
+             std::shared_ptr<customer::ConversationThreader> threader)
+    : resolver_(std::move(resolver)),
+      threader_(std::move(threader)),
+      dialect_(config.kind == "postgresql" ? SqlEngine::PostgreSQL : SqlEngine::SQLite) {
+    if (dialect_.isPostgres()) openPostgres(config.postgresqlUrl);
+    else openSqlite(config.sqlitePath);
+    sql_ = std::make_unique<Sql>(*session_, dialect_);
+    try {
+        // Several hosts may share one PostgreSQL database (DESIGN.md, scale-out): one at a
+        // time creates or upgrades the schema and the erasure key. Released with the session
+        // if opening fails.
+        if (dialect_.isPostgres()) *session_ << "SELECT pg_advisory_lock(" + std::to_string(kSchemaLockKey) + ")", now;
+        migrate();
+        loadErasureKey();
+        if (dialect_.isPostgres()) *session_ << "SELECT pg_advisory_unlock(" + std::to_string(kSchemaLockKey) + ")", now;
+        resolvePending();
+    } catch (const Poco::Exception& e) {
+        const std::string text = e.displayText();
+        throw std::runtime_error("cannot open store " + path_ + ": " +
+                                 (dialect_.isPostgres() ? withoutConninfo(text, config.postgresqlUrl) : text));
+    }
+}
+
+void Store::openSqlite(const std::string& sqlitePath) {
+    path_ = sqlitePath;
+    std::call_once(registerSqlite, [] { Poco::Data::SQLite::Connector::registerConnector(); });
     // POCO retries a failed open for its whole login timeout (60 s): check the obvious first.
     std::error_code ec;
     auto parent = std::filesystem::absolute(sqlitePath, ec).parent_path();
@@ -174,28 +216,72 @@ Store::Store(const std::string& sqlitePath, std::shared_ptr<customer::IdentityRe
         *session_ << "PRAGMA foreign_keys=ON", now;
         // Deleted content is overwritten, not left in free pages: erasure must reach the disk.
         *session_ << "PRAGMA secure_delete=ON", now;
-        migrate();
-        loadErasureKey();
-        resolvePending();
     } catch (const Poco::Exception& e) {
         throw std::runtime_error("cannot open store " + sqlitePath + ": " + e.displayText());
     }
 }
 
+void Store::openPostgres(const std::string& conninfo) {
+    // The conninfo may carry the password: only host, port and dbname reach messages.
+    path_ = "postgresql " + describeConninfo(conninfo);
+    if (conninfo.empty()) throw std::runtime_error("cannot open store postgresql: no connection string");
+    std::call_once(registerPostgres, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
+    try {
+        // libpq waits forever for an unreachable host unless told otherwise.
+        std::string withTimeout = conninfo;
+        if (conninfo.find("://") == std::string::npos && conninfo.find("connect_timeout") == std::string::npos)
+            withTimeout += " connect_timeout=10";
+        // Connect once with libpq first: POCO 1.11 leaks the connection object when a connect
+        // fails, and libpq's own message is the clearer one (it never holds the password).
+        PGconn* probe = PQconnectdb(withTimeout.c_str());
+        if (probe == nullptr || PQstatus(probe) != CONNECTION_OK) {
+            std::string why = probe ? PQerrorMessage(probe) : "out of memory";
+            if (probe) PQfinish(probe);
+            while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+            throw std::runtime_error("cannot open store " + path_ + ": " + withoutConninfo(why, conninfo));
+        }
+        PQfinish(probe);
+        session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", withTimeout, 5);
+        // Durable commits (the server default, stated so a tuned server cannot weaken it).
+        *session_ << "SET synchronous_commit = on", now;
+        *session_ << "SET client_min_messages = warning", now;
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("cannot open store " + path_ + ": " + withoutConninfo(e.displayText(), conninfo));
+    }
+}
+
 Store::~Store() = default;
 
+int64_t Store::readSchemaVersion() {
+    if (!dialect_.isPostgres()) {
+        int version = 0;
+        *session_ << "PRAGMA user_version", into(version), now;
+        return version;
+    }
+    std::vector<int64_t> version;
+    *session_ << "SELECT version FROM schema_version", into(version), now;
+    return version.empty() ? 0 : version[0];
+}
+
 void Store::migrate() {
-    int version = 0;
-    *session_ << "PRAGMA user_version", into(version), now;
+    if (dialect_.isPostgres()) {
+        *session_ << "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)", now;
+        Poco::Data::Transaction tx(*session_);
+        *session_ << "INSERT INTO schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version)",
+            now;
+        tx.commit();
+    }
+    const int64_t version = readSchemaVersion();
     const int target = static_cast<int>(std::size(kMigrations));
     if (version > target)
         throw std::runtime_error("store " + path_ + " has schema version " + std::to_string(version) +
                                  ", newer than this switchboard's " + std::to_string(target) +
-                                 "; use a newer switchboard or another store file");
-    for (int v = version; v < target; ++v) {
+                                 "; use a newer switchboard or another store " +
+                                 (dialect_.isPostgres() ? "database" : "file"));
+    for (int v = static_cast<int>(version); v < target; ++v) {
         Poco::Data::Transaction tx(*session_);
         // POCO prepares one statement at a time: split the migration on ';'.
-        std::string sql = kMigrations[v];
+        std::string sql = dialect_.ddl(kMigrations[v]);
         size_t start = 0;
         while (start < sql.size()) {
             size_t end = sql.find(';', start);
@@ -204,21 +290,26 @@ void Store::migrate() {
             if (stmt.find_first_not_of(" \n\t") != std::string::npos) *session_ << stmt, now;
             start = end + 1;
         }
-        *session_ << "PRAGMA user_version = " + std::to_string(v + 1), now;
+        if (dialect_.isPostgres()) {
+            int64_t next = v + 1;
+            *session_ << "UPDATE schema_version SET version = $1", use(next), now;
+        } else {
+            *session_ << "PRAGMA user_version = " + std::to_string(v + 1), now;
+        }
         tx.commit();
     }
 }
 
 void Store::loadErasureKey() {
     std::vector<std::string> value;
-    *session_ << "SELECT value FROM store_meta WHERE key = 'erasure_hash_key'", into(value), now;
+    *sql_ << "SELECT value FROM store_meta WHERE key = 'erasure_hash_key'", into(value), now;
     if (!value.empty()) {
         erasureKey_ = value[0];
         return;
     }
     // A random key per store: tombstone hashes cannot be reversed by hashing guessed emails.
     std::string key = customer::randomHex(64);
-    *session_ << "INSERT INTO store_meta (key, value) VALUES ('erasure_hash_key', ?)", use(key), now;
+    *sql_ << "INSERT INTO store_meta (key, value) VALUES ('erasure_hash_key', ?)", use(key), now;
     erasureKey_ = key;
 }
 
@@ -226,13 +317,13 @@ void Store::resolvePending() {
     if (!resolver_) return;
     // Committed before a crash (or before this schema) but not yet linked to a customer.
     std::vector<int64_t> ids;
-    *session_ << "SELECT id FROM messages WHERE customer_id IS NULL AND direction = 'inbound' ORDER BY id", into(ids),
+    *sql_ << "SELECT id FROM messages WHERE customer_id IS NULL AND direction = 'inbound' ORDER BY id", into(ids),
         now;
     for (int64_t id : ids) {
         std::string connector, json, channel, sourceId, conversationId;
         int64_t receivedAt = 0, timelineAt = 0;
-        *session_ << "SELECT connector, normalized_json, received_at_ms, channel, source_id, conversation_id, "
-                     "timeline_at_ms FROM messages WHERE id = ?",
+        *sql_ << "SELECT connector, normalized_json, received_at_ms, channel, source_id, conversation_id, "
+                 "timeline_at_ms FROM messages WHERE id = ?",
             use(id), into(connector), into(json), into(receivedAt), into(channel), into(sourceId),
             into(conversationId), into(timelineAt), now;
         customer::ResolutionInput input{id, connector, "", {}, timelineAt, sourceId, {}};
@@ -250,34 +341,33 @@ void Store::resolvePending() {
                 if (r.is_string()) thread.references.push_back(r);
         }
         Poco::Data::Transaction tx(*session_);
-        thread.customerId = resolver_->resolve(*session_, input).customerId;
-        if (threader_) threader_->assign(*session_, thread);
+        thread.customerId = resolver_->resolve(*sql_, input).customerId;
+        if (threader_) threader_->assign(*sql_, thread);
         tx.commit();
     }
 }
 
-void Store::withSession(const std::function<void(Poco::Data::Session&)>& fn) {
+void Store::withSession(const std::function<void(Sql&)>& fn) {
     std::lock_guard lock(mutex_);
-    fn(*session_);
+    fn(*sql_);
 }
 
-void Store::inTransaction(const std::function<void(Poco::Data::Session&)>& fn) {
+void Store::inTransaction(const std::function<void(Sql&)>& fn) {
     std::lock_guard lock(mutex_);
     Poco::Data::Transaction tx(*session_);
-    fn(*session_);
+    fn(*sql_);
     tx.commit();
 }
 
 void Store::checkpointAndTruncateWal() {
+    if (dialect_.isPostgres()) return;  // no WAL file of ours; see store.h
     std::lock_guard lock(mutex_);
     *session_ << "PRAGMA wal_checkpoint(TRUNCATE)", now;
 }
 
 int Store::schemaVersion() {
     std::lock_guard lock(mutex_);
-    int version = 0;
-    *session_ << "PRAGMA user_version", into(version), now;
-    return version;
+    return static_cast<int>(readSchemaVersion());
 }
 
 std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messages,
@@ -288,30 +378,32 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
     Poco::Data::Transaction tx(*session_);
     for (const auto& m : messages) {
         // A redelivery of a message whose person was erased is acknowledged, never stored again.
-        if (customer::isErasedMessage(*session_, erasureKey_, m.connector, m.sourceId)) {
+        if (customer::isErasedMessage(*sql_, erasureKey_, m.connector, m.sourceId)) {
             outcomes.push_back(CommitOutcome::Duplicate);
             continue;
         }
         Poco::Data::BLOB raw(reinterpret_cast<const unsigned char*>(m.raw.data()), m.raw.size());
-        Statement insert(*session_);
-        insert << "INSERT OR IGNORE INTO messages (connector, source_id, channel, direction, conversation_id, "
-                  "occurred_at_ms, received_at_ms, subject, text, normalized_json, raw_content_type, raw) "
-                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            useRef(m.connector), useRef(m.sourceId), useRef(m.channel), useRef(m.direction),
+        // A row back from RETURNING means stored; none means (connector, source_id) was there.
+        std::vector<int64_t> inserted;
+        Statement insert = *sql_ << "INSERT INTO messages (connector, source_id, channel, direction, "
+                                    "conversation_id, occurred_at_ms, received_at_ms, subject, text, "
+                                    "normalized_json, raw_content_type, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                                    "ON CONFLICT (connector, source_id) DO NOTHING RETURNING id";
+        insert, useRef(m.connector), useRef(m.sourceId), useRef(m.channel), useRef(m.direction),
             useRef(m.conversationId), useRef(m.occurredAtMs), useRef(m.receivedAtMs), useRef(m.subject),
-            useRef(m.text), useRef(m.normalizedJson), useRef(m.rawContentType), use(raw);
-        size_t changed = insert.execute();
-        outcomes.push_back(changed > 0 ? CommitOutcome::Stored : CommitOutcome::Duplicate);
-        if (changed > 0) {
-            int64_t rowId = 0;
-            *session_ << "SELECT last_insert_rowid()", into(rowId), now;
+            useRef(m.text), useRef(m.normalizedJson), useRef(m.rawContentType), use(raw), into(inserted);
+        insert.execute();
+        const bool stored = !inserted.empty();
+        outcomes.push_back(stored ? CommitOutcome::Stored : CommitOutcome::Duplicate);
+        if (stored) {
+            int64_t rowId = inserted[0];
             int64_t timelineAt = m.occurredAtMs > 0 ? m.occurredAtMs : m.receivedAtMs;
-            *session_ << "UPDATE messages SET timeline_at_ms = ? WHERE id = ?", use(timelineAt), use(rowId), now;
+            *sql_ << "UPDATE messages SET timeline_at_ms = ? WHERE id = ?", use(timelineAt), use(rowId), now;
             if (resolver_ && m.direction == "inbound") {
-                auto resolved = resolver_->resolve(*session_, {rowId, m.connector, m.senderName, m.sender, timelineAt,
+                auto resolved = resolver_->resolve(*sql_, {rowId, m.connector, m.senderName, m.sender, timelineAt,
                                                                m.sourceId, m.customerAttributes});
                 if (threader_)
-                    threader_->assign(*session_, {rowId, resolved.customerId, m.connector, m.channel, m.sourceId,
+                    threader_->assign(*sql_, {rowId, resolved.customerId, m.connector, m.channel, m.sourceId,
                                                   m.conversationId, m.inReplyTo, m.references, timelineAt});
             }
         }
@@ -319,7 +411,7 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
     if (checkpoint) {
         int64_t at = nowMs();
         std::string key = checkpoint->key, value = checkpoint->value, conn = connector;
-        *session_ << "INSERT INTO checkpoints (connector, key, value, updated_at_ms) VALUES (?,?,?,?) "
+        *sql_ << "INSERT INTO checkpoints (connector, key, value, updated_at_ms) VALUES (?,?,?,?) "
                      "ON CONFLICT (connector, key) DO UPDATE SET value = excluded.value, "
                      "updated_at_ms = excluded.updated_at_ms",
             use(conn), use(key), use(value), use(at), now;
@@ -332,7 +424,7 @@ std::optional<std::string> Store::checkpoint(const std::string& connector, const
     std::lock_guard lock(mutex_);
     std::vector<std::string> values;
     std::string c = connector, k = key;
-    *session_ << "SELECT value FROM checkpoints WHERE connector = ? AND key = ?", use(c), use(k), into(values), now;
+    *sql_ << "SELECT value FROM checkpoints WHERE connector = ? AND key = ?", use(c), use(k), into(values), now;
     if (values.empty()) return std::nullopt;
     return values.front();
 }
@@ -344,20 +436,19 @@ void Store::putCheckpoint(const std::string& connector, const std::string& key, 
 int64_t Store::messageCount() {
     std::lock_guard lock(mutex_);
     int64_t n = 0;
-    *session_ << "SELECT COUNT(*) FROM messages", into(n), now;
+    *sql_ << "SELECT COUNT(*) FROM messages", into(n), now;
     return n;
 }
 
 std::optional<MessageRecord> Store::findMessage(const std::string& connector, const std::string& sourceId) {
     std::lock_guard lock(mutex_);
     std::string c = connector, s = sourceId;
-    Statement select(*session_);
     MessageRecord m;
     Poco::Data::BLOB raw;
-    select << "SELECT connector, channel, direction, source_id, conversation_id, occurred_at_ms, received_at_ms, "
-              "subject, text, normalized_json, raw_content_type, raw FROM messages "
-              "WHERE connector = ? AND source_id = ?",
-        use(c), use(s), into(m.connector), into(m.channel), into(m.direction), into(m.sourceId),
+    Statement select = *sql_ << "SELECT connector, channel, direction, source_id, conversation_id, occurred_at_ms, "
+                                "received_at_ms, subject, text, normalized_json, raw_content_type, raw FROM messages "
+                                "WHERE connector = ? AND source_id = ?";
+    select, use(c), use(s), into(m.connector), into(m.channel), into(m.direction), into(m.sourceId),
         into(m.conversationId), into(m.occurredAtMs), into(m.receivedAtMs), into(m.subject), into(m.text),
         into(m.normalizedJson), into(m.rawContentType), into(raw), range(0, 1);
     if (select.execute() == 0) return std::nullopt;

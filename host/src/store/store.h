@@ -1,12 +1,15 @@
 // The durable store of everything connectors emit. Embedded default: one SQLite file in
 // WAL mode with synchronous=FULL (through POCO Data), so a committed batch survives kill -9
-// and power loss. A batch's messages and its source checkpoint commit in one transaction;
+// and power loss. Shared store: a PostgreSQL database (store: postgresql: url), same schema
+// and behaviour; the few dialect differences live in store/sql_dialect.h. A batch's messages and its source checkpoint commit in one transaction;
 // a message already stored under the same (instance, source id) is reported as a duplicate
 // and not stored again.
 #pragma once
 
 #include "customer/resolver.h"
 #include "customer/threading.h"
+#include "store/sql.h"
+#include "store/sql_dialect.h"
 
 #include <cstdint>
 #include <functional>
@@ -15,10 +18,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-namespace Poco::Data {
-class Session;
-}
 
 namespace switchboard::host {
 
@@ -55,6 +54,10 @@ class Store {
 public:
     // Opens (creating when absent) and migrates the file to the current schema. Throws
     // std::runtime_error naming the path on failure.
+    // The config's store: a SQLite file, or a PostgreSQL database (errors name host, port and
+    // dbname, never the conninfo's password).
+    explicit Store(const config::StoreConfig& config, std::shared_ptr<customer::IdentityResolver> resolver = nullptr,
+                   std::shared_ptr<customer::ConversationThreader> threader = nullptr);
     // With a resolver, every newly stored inbound message is linked to a customer in the
     // same transaction, and messages a crash left unresolved are resolved at open.
     // With a threader too, each resolved message is put into a conversation.
@@ -77,24 +80,33 @@ public:
     // The per-store key of erasure tombstone hashes (customer/privacy.h).
     const std::string& erasureKey() const { return erasureKey_; }
     // Runs fn with the session under the store's lock (queries that need several statements).
-    void withSession(const std::function<void(Poco::Data::Session&)>& fn);
+    // Write SQL with `?` placeholders: Sql translates them for the engine.
+    void withSession(const std::function<void(Sql&)>& fn);
     // Same, inside one transaction committed when fn returns (rolled back if it throws).
-    void inTransaction(const std::function<void(Poco::Data::Session&)>& fn);
-    // Copies the WAL into the database file and truncates it, so no old page version of
-    // erased rows stays on disk in the WAL.
+    void inTransaction(const std::function<void(Sql&)>& fn);
+    // SQLite: copies the WAL into the database file and truncates it, so no old page version
+    // of erased rows stays on disk in the WAL. PostgreSQL: nothing (VACUUM is the equivalent
+    // for dead row versions; autovacuum runs it, not each erasure).
     void checkpointAndTruncateWal();
+    // The SQLite file, or "postgresql host=... port=... dbname=..." (no secrets).
     const std::string& path() const { return path_; }
+    const SqlDialect& dialect() const { return dialect_; }
 
 private:
+    void openSqlite(const std::string& path);
+    void openPostgres(const std::string& conninfo);
     void migrate();
+    int64_t readSchemaVersion();
     void resolvePending();
     void loadErasureKey();
     std::string erasureKey_;
     std::string path_;
     std::shared_ptr<customer::IdentityResolver> resolver_;
     std::shared_ptr<customer::ConversationThreader> threader_;
-    std::mutex mutex_;  // one writer: SQLite serializes writers anyway
+    SqlDialect dialect_;
+    std::mutex mutex_;  // one writer: SQLite serializes writers anyway; PostgreSQL: one session
     std::unique_ptr<Poco::Data::Session> session_;
+    std::unique_ptr<Sql> sql_;  // session_ with the dialect's placeholders
 };
 
 }  // namespace switchboard::host
