@@ -413,23 +413,12 @@ INSTANTIATE_TEST_SUITE_P(Engines, ThreadingBackfill, ::testing::ValuesIn(switchb
 TEST_P(ThreadingBackfill, AMessageFromBeforeTheConversationOpenedDoesNotJoinIt) {
     switchboard::test::TempDir dir;
     using namespace switchboard::host;
-    Store store(switchboard::test::testStoreConfig(GetParam(), dir, "t.db"), std::make_shared<customer::IdentityResolver>(config::IdentityConfig{}),
+    Store store(switchboard::test::testStoreConfig(GetParam(), dir, "t.db"),
+                std::make_shared<customer::IdentityResolver>(config::IdentityConfig{}),
                 std::make_shared<customer::ConversationThreader>(std::chrono::minutes(30)));
-    auto message = [](const std::string& id, int64_t at) {
-        MessageRecord m;
-        m.connector = "mail";
-        m.channel = "email";
-        m.direction = "inbound";
-        m.sourceId = id;
-        m.occurredAtMs = at;
-        m.receivedAtMs = at;
-        m.normalizedJson = "{}";
-        m.sender = {{"email", "old@x.example", ""}};
-        return m;
-    };
     const int64_t day = 24LL * 3600 * 1000;
-    store.commit({message("new", 10 * day)}, std::nullopt, "mail");
-    store.commit({message("old", 2 * day)}, std::nullopt, "mail");
+    store.commit({mail("new", "old@x.example", 10 * day)}, std::nullopt, "mail");
+    store.commit({mail("old", "old@x.example", 2 * day)}, std::nullopt, "mail");
     std::vector<std::string> threads;
     store.withSession([&](Sql& s) {
         using namespace Poco::Data::Keywords;

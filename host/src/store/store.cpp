@@ -385,20 +385,22 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
         Poco::Data::BLOB raw(reinterpret_cast<const unsigned char*>(m.raw.data()), m.raw.size());
         // A row back from RETURNING means stored; none means (connector, source_id) was there.
         std::vector<int64_t> inserted;
+        // The timeline sorts by when it happened at the source, else when it arrived.
+        int64_t timelineAt = m.occurredAtMs > 0 ? m.occurredAtMs : m.receivedAtMs;
         Statement insert = *sql_ << "INSERT INTO messages (connector, source_id, channel, direction, "
                                     "conversation_id, occurred_at_ms, received_at_ms, subject, text, "
-                                    "normalized_json, raw_content_type, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                                    "normalized_json, raw_content_type, raw, timeline_at_ms) "
+                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
                                     "ON CONFLICT (connector, source_id) DO NOTHING RETURNING id";
         insert, useRef(m.connector), useRef(m.sourceId), useRef(m.channel), useRef(m.direction),
             useRef(m.conversationId), useRef(m.occurredAtMs), useRef(m.receivedAtMs), useRef(m.subject),
-            useRef(m.text), useRef(m.normalizedJson), useRef(m.rawContentType), use(raw), into(inserted);
+            useRef(m.text), useRef(m.normalizedJson), useRef(m.rawContentType), use(raw), use(timelineAt),
+            into(inserted);
         insert.execute();
         const bool stored = !inserted.empty();
         outcomes.push_back(stored ? CommitOutcome::Stored : CommitOutcome::Duplicate);
         if (stored) {
             int64_t rowId = inserted[0];
-            int64_t timelineAt = m.occurredAtMs > 0 ? m.occurredAtMs : m.receivedAtMs;
-            *sql_ << "UPDATE messages SET timeline_at_ms = ? WHERE id = ?", use(timelineAt), use(rowId), now;
             if (resolver_ && m.direction == "inbound") {
                 auto resolved = resolver_->resolve(*sql_, {rowId, m.connector, m.senderName, m.sender, timelineAt,
                                                                m.sourceId, m.customerAttributes});
