@@ -266,6 +266,38 @@ TEST_P(CustomerModel, SharedAndPlaceholderValuesNeverMergePeople) {
     EXPECT_TRUE(blocked) << decisions.dump();
 }
 
+// An admin checks the rules before turning auto-merge on: the preview says what a message
+// from these identities would do, and stores nothing.
+TEST_P(CustomerModel, MatchPreviewExplainsADecisionAndStoresNothing) {
+    HostProcess host(kChannels, "identity:\n  default_region: PT\n  mode: match_only\n");
+    ASSERT_EQ(post(host, "mail", "v1", from({{"email", "vera@x.example"}}), 1000), 200);
+    ASSERT_EQ(post(host, "wa", "v2", from({{"phone", "+351 912 444 000"}}), 2000), 200);
+    std::string byEmail = only(lookup(host, "email:vera@x.example"));
+    std::string byPhone = only(lookup(host, "phone:912 444 000"));
+    auto preview = [&](const json& identities) {
+        return host.post("/api/v1/match-preview", json{{"identities", identities}, {"name", "Vera"}}.dump(),
+                         host.auth());
+    };
+    auto linking = preview(json::array({{{"type", "email"}, {"value", "VERA@x.example"}},
+                                        {{"type", "phone"}, {"value", "912 444 000"}}}));
+    ASSERT_EQ(linking.status, 200) << linking.body;
+    json p = json::parse(linking.body);
+    EXPECT_EQ(p["decision"], "would_merge");
+    EXPECT_EQ(p["details"]["customers"].size(), 2u);
+    EXPECT_FALSE(p["stored"].get<bool>());
+    json fresh = json::parse(preview(json::array({{{"type", "email"}, {"value", "new@x.example"}}})).body);
+    EXPECT_EQ(fresh["decision"], "new_customer");
+    EXPECT_TRUE(fresh["customer_id"].is_null());
+    // Nothing of either preview was kept.
+    EXPECT_TRUE(lookup(host, "email:new@x.example").empty());
+    EXPECT_EQ(lookup(host, "email:vera@x.example"), std::vector<std::string>{byEmail});
+    EXPECT_EQ(api(host, "/api/v1/customers/" + byPhone)["identities"].size(), 1u);
+    EXPECT_EQ(api(host, "/api/v1/match-decisions?limit=500")["match_decisions"].size(), 2u);
+    EXPECT_EQ(preview(json::array({{{"type", "fax"}, {"value", "1"}}})).status, 400);
+    EXPECT_EQ(host.post("/api/v1/match-preview", "{}", host.auth()).status, 400);
+    EXPECT_EQ(host.post("/api/v1/match-preview", "{}").status, 401);
+}
+
 TEST_P(CustomerModel, MatchOnlyModeRecordsWithoutMerging) {
     HostProcess host(kChannels, "identity:\n  default_region: PT\n  mode: match_only\n");
     ASSERT_EQ(post(host, "mail", "o1", from({{"email", "one@x.example"}}), 1000), 200);

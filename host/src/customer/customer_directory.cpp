@@ -435,6 +435,40 @@ DirectoryReply CustomerDirectory::setConsent(const std::string& id, const json& 
     return reply;
 }
 
+DirectoryReply CustomerDirectory::matchPreview(const json& body) {
+    if (!body.is_object() || !body.contains("identities") || !body["identities"].is_array() ||
+        body["identities"].empty())
+        return error(400, "body must be {\"identities\": [{\"type\": \"email|phone|external\", \"value\": \"...\"}], "
+                          "\"name\": \"...\"}");
+    ResolutionInput input;
+    input.connector = body.value("connector", "match-preview");
+    input.senderName = body.value("name", "");
+    input.atMs = nowUnixMs();
+    for (size_t i = 0; i < body["identities"].size(); ++i) {
+        const json& id = body["identities"][i];
+        const std::string at = "identities[" + std::to_string(i) + "]";
+        if (!id.is_object() || !id.contains("type") || !id["type"].is_string() || !id.contains("value") ||
+            !id["value"].is_string())
+            return error(400, at + " must be {\"type\": ..., \"value\": ...}");
+        if (!parseIdentityType(id["type"].get<std::string>()))
+            return error(400, at + ".type must be email, phone or external");
+        input.sender.push_back({id["type"], id["value"], id.value("scope", "")});
+    }
+    DirectoryReply reply;
+    store_.dryRun([&](Sql& s) {
+        ResolutionResult r = resolver_->resolve(s, input);
+        std::string details;
+        s << "SELECT details_json FROM match_decisions ORDER BY id DESC LIMIT 1", into(details), now;
+        reply = {200,
+                 {{"decision", r.decision},
+                  {"customer_id", r.decision == "new_customer" ? json(nullptr) : json(r.customerId)},
+                  {"details", json::parse(details, nullptr, false)},
+                  {"stored", false}},
+                 ""};
+    });
+    return reply;
+}
+
 DirectoryReply CustomerDirectory::setAttribute(const std::string& id, const json& body) {
     if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("value") ||
         !body["value"].is_string())

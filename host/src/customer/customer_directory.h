@@ -40,6 +40,10 @@ public:
     DirectoryReply setConsent(const std::string& id, const nlohmann::json& body);
     // body: {"name": "...", "value": "..."}: a value entered by hand, which wins survivorship.
     DirectoryReply setAttribute(const std::string& id, const nlohmann::json& body);
+    // What the configured rules would decide for a message from these identities, computed by
+    // the real resolver in a transaction that is rolled back: nothing is stored.
+    // body: {"identities": [{"type", "value", "scope"?}], "name"?: "...", "connector"?: "..."}
+    DirectoryReply matchPreview(const nlohmann::json& body);
     DirectoryReply erase(const std::string& id);
 
 private:

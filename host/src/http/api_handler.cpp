@@ -42,6 +42,7 @@ Reply ApiHandler::handle(const RequestContext& request, const RouteMatch& route)
         case RouteKind::ApiAction: return action(request, route);
         case RouteKind::ApiCustomers: return customers_.handle(request, route);
         case RouteKind::ApiMatchDecisions: return customers_.matchDecisions(request);
+        case RouteKind::ApiMatchPreview: return customers_.matchPreview(request);
         default: return errorReply(404, "no such API endpoint");
     }
 }

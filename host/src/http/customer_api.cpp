@@ -115,6 +115,14 @@ Reply CustomerApi::handle(const RequestContext& request, const RouteMatch& route
                       "no such customer endpoint: use timeline, merges, merge, unmerge, consent, attributes or export");
 }
 
+Reply CustomerApi::matchPreview(const RequestContext& request) const {
+    if (!directory_) return errorReply(503, "the customer store is not available");
+    if (request.method != "POST") return methodNotAllowed(request.method, "POST");
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return errorReply(400, "body is not valid JSON");
+    return toReply(directory_->matchPreview(body));
+}
+
 Reply CustomerApi::matchDecisions(const RequestContext& request) const {
     if (!directory_) return errorReply(503, "the customer store is not available");
     if (request.method != "GET") return methodNotAllowed(request.method, "GET");

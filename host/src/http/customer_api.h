@@ -16,6 +16,7 @@ public:
     explicit CustomerApi(customer::CustomerDirectory* directory) : directory_(directory) {}
     Reply handle(const RequestContext& request, const RouteMatch& route) const;
     Reply matchDecisions(const RequestContext& request) const;
+    Reply matchPreview(const RequestContext& request) const;
 
 private:
     customer::CustomerDirectory* directory_;

@@ -31,6 +31,11 @@ RouteMatch matchApi(std::string_view afterApi) {
         m.label = "/api/v1/match-decisions";
         return m;
     }
+    if (seg[1] == "match-preview" && seg.size() == 2) {
+        m.kind = RouteKind::ApiMatchPreview;
+        m.label = "/api/v1/match-preview";
+        return m;
+    }
     if (seg[1] == "customers" && seg.size() <= 4) {
         m.kind = RouteKind::ApiCustomers;
         m.label = seg.size() == 2 ? "/api/v1/customers"
@@ -86,7 +91,9 @@ RouteMatch matchRoute(std::string_view path) {
 
 bool isApiRoute(RouteKind kind) {
     return kind == RouteKind::ApiList || kind == RouteKind::ApiOne || kind == RouteKind::ApiAction ||
-           kind == RouteKind::ApiCustomers || kind == RouteKind::ApiMatchDecisions || kind == RouteKind::ApiUnknown;
+           kind == RouteKind::ApiCustomers || kind == RouteKind::ApiMatchDecisions ||
+           kind == RouteKind::ApiMatchPreview ||
+           kind == RouteKind::ApiUnknown;
 }
 
 bool isValidInstanceName(std::string_view name) {

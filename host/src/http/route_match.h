@@ -9,7 +9,8 @@
 namespace switchboard::host::http {
 
 enum class RouteKind {
-    Healthz, Readyz, Metrics, Webhook, ApiList, ApiOne, ApiAction, ApiCustomers, ApiMatchDecisions, ApiUnknown,
+    Healthz, Readyz, Metrics, Webhook, ApiList, ApiOne, ApiAction, ApiCustomers, ApiMatchDecisions, ApiMatchPreview,
+    ApiUnknown,
     Unknown
 };
 

@@ -359,6 +359,13 @@ void Store::inTransaction(const std::function<void(Sql&)>& fn) {
     tx.commit();
 }
 
+void Store::dryRun(const std::function<void(Sql&)>& fn) {
+    std::lock_guard lock(mutex_);
+    Poco::Data::Transaction tx(*session_);
+    fn(*sql_);
+    tx.rollback();
+}
+
 void Store::checkpointAndTruncateWal() {
     if (dialect_.isPostgres()) return;  // no WAL file of ours; see store.h
     std::lock_guard lock(mutex_);

@@ -84,6 +84,8 @@ public:
     void withSession(const std::function<void(Sql&)>& fn);
     // Same, inside one transaction committed when fn returns (rolled back if it throws).
     void inTransaction(const std::function<void(Sql&)>& fn);
+    // Same, but everything fn wrote is rolled back: "what would happen if" (match preview).
+    void dryRun(const std::function<void(Sql&)>& fn);
     // SQLite: copies the WAL into the database file and truncates it, so no old page version
     // of erased rows stays on disk in the WAL. PostgreSQL: nothing (VACUUM is the equivalent
     // for dead row versions; autovacuum runs it, not each erasure).
