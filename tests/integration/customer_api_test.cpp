@@ -165,6 +165,11 @@ TEST_P(CustomerModel, TwoEmailsLinkedByAPhoneMergeAndUnmergeExactly) {
     EXPECT_EQ(merges[0]["trigger"]["rule"], "shared_identity");
     // m4 reached the absorbed customer through the phone m3 had attached to it.
     EXPECT_EQ(merges[0]["trigger"]["identity"], "phone||+351933000111");
+    // The snapshot shows both sides as they stood when the merge happened.
+    EXPECT_EQ(merges[0]["snapshot"]["absorbed"]["id"], home);
+    EXPECT_EQ(merges[0]["snapshot"]["absorbed"]["interactions"], 2);  // m2, m3
+    EXPECT_EQ(merges[0]["snapshot"]["survivor"]["interactions"], 1);  // m1 (m4 is linked after the merge)
+    EXPECT_EQ(merges[0]["snapshot"]["absorbed"]["identities"].size(), 2u);
 
     auto undo = host.post("/api/v1/customers/" + work + "/unmerge", json{{"merge_id", merges[0]["id"]}}.dump(),
                           host.auth());

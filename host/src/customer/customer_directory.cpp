@@ -306,8 +306,8 @@ DirectoryReply CustomerDirectory::merges(const std::string& id) {
         Poco::Data::Statement q =
             s << "WITH RECURSIVE sub(id) AS (SELECT CAST(? AS TEXT) UNION SELECT c.id FROM customers c "
                  "JOIN sub ON c.merged_into = sub.id) "
-                 "SELECT id, survivor_id, absorbed_id, trigger_json, merged_at_ms, COALESCE(undone_at_ms, 0) "
-                 "FROM merges WHERE survivor_id IN (SELECT id FROM sub) OR absorbed_id = ? ORDER BY id";
+                 "SELECT id, survivor_id, absorbed_id, trigger_json, merged_at_ms, COALESCE(undone_at_ms, 0), "
+                 "snapshot_json FROM merges WHERE survivor_id IN (SELECT id FROM sub) OR absorbed_id = ? ORDER BY id";
         q, use(cid), use(cid), now;
         Poco::Data::RecordSet rs(q);
         json list = json::array();
@@ -318,7 +318,8 @@ DirectoryReply CustomerDirectory::merges(const std::string& id) {
                             {"absorbed_id", rs[2].convert<std::string>()},
                             {"trigger", json::parse(rs[3].convert<std::string>(), nullptr, false)},
                             {"merged_at", isoMs(rs[4].convert<int64_t>())},
-                            {"undone_at", undone ? json(isoMs(undone)) : json(nullptr)}});
+                            {"undone_at", undone ? json(isoMs(undone)) : json(nullptr)},
+                            {"snapshot", json::parse(rs[6].convert<std::string>(), nullptr, false)}});
         }
         reply = {200, {{"merges", list}}, ""};
     });

@@ -5,6 +5,8 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
+#include <nlohmann/json.hpp>
+
 #include <stdexcept>
 #include <vector>
 
@@ -48,14 +50,36 @@ std::optional<std::string> liveCustomerOf(Sql& s, const std::string& id) {
     throw std::runtime_error("merge chain of customer " + id + " is cyclic");
 }
 
+namespace {
+
+// One side of a merge as it stood just before: name, identities, interaction count.
+nlohmann::json sideSnapshot(Sql& s, const std::string& id) {
+    std::string cid = id, name;
+    s << "SELECT display_name FROM customers WHERE id = ?", use(cid), into(name), now;
+    std::vector<std::string> types, values, statuses;
+    s << "SELECT type, normalized, match_status FROM identities WHERE customer_id = ? ORDER BY id", use(cid),
+        into(types), into(values), into(statuses), now;
+    nlohmann::json identities = nlohmann::json::array();
+    for (size_t i = 0; i < types.size(); ++i)
+        identities.push_back({{"type", types[i]}, {"value", values[i]}, {"status", statuses[i]}});
+    int64_t interactions = 0;
+    s << "SELECT COUNT(*) FROM messages WHERE customer_id = ?", use(cid), into(interactions), now;
+    return {{"id", id}, {"display_name", name}, {"identities", identities}, {"interactions", interactions}};
+}
+
+}  // namespace
+
 int64_t mergeCustomers(Sql& s, const std::string& survivor, const std::string& absorbed,
                        const std::string& triggerJson, int64_t atMs) {
     if (survivor == absorbed) throw std::invalid_argument("cannot merge customer " + survivor + " into itself");
     std::string sv = survivor, ab = absorbed, trig = triggerJson;
+    std::string snapshot =
+        nlohmann::json{{"survivor", sideSnapshot(s, survivor)}, {"absorbed", sideSnapshot(s, absorbed)}}.dump();
     int64_t at = atMs;
     int64_t mergeId = 0;
-    s << "INSERT INTO merges (survivor_id, absorbed_id, trigger_json, merged_at_ms) VALUES (?,?,?,?) RETURNING id",
-        use(sv), use(ab), use(trig), use(at), into(mergeId), now;
+    s << "INSERT INTO merges (survivor_id, absorbed_id, trigger_json, merged_at_ms, snapshot_json) "
+         "VALUES (?,?,?,?,?) RETURNING id",
+        use(sv), use(ab), use(trig), use(at), use(snapshot), into(mergeId), now;
     s << "UPDATE customers SET status = 'merged', merged_into = ?, updated_at_ms = ? WHERE id = ?", use(sv), use(at),
         use(ab), now;
     repoint(s, absorbed, survivor);

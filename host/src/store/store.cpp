@@ -149,6 +149,8 @@ const char* const kMigrations[] = {
        CREATE INDEX conversations_thread_key ON conversations (thread_key);
        ALTER TABLE messages ADD COLUMN thread_id TEXT;
        CREATE INDEX messages_thread ON messages (thread_id);)",
+    // 5: what each side of a merge looked like when it happened (explainability).
+    R"(ALTER TABLE merges ADD COLUMN snapshot_json TEXT NOT NULL DEFAULT '{}';)",
 };
 
 std::once_flag registerSqlite, registerPostgres;
