@@ -127,6 +127,40 @@ TEST(Store, UnopenablePathNamesThePath) {
     }
 }
 
+namespace {
+
+// The rows of a schema-1 store (first release: messages and checkpoints only), written
+// through the engine's own session; the DDL before them is the engine's.
+void insertSchema1Rows(Poco::Data::Session& s) {
+    using namespace Poco::Data::Keywords;
+        s << "INSERT INTO messages (connector, source_id, channel, direction, received_at_ms, normalized_json) VALUES "
+             "('chat', 'old-1', 'webchat', 'inbound', 10, "
+             "'{\"sender_name\":\"Ana\",\"sender\":[{\"type\":\"email\",\"value\":\"Ana@Example.com\",\"scope\":\"\"}]}'),"
+             "('chat', 'old-2', 'webchat', 'inbound', 20, "
+             "'{\"sender\":[{\"type\":\"email\",\"value\":\"ana@example.com\",\"scope\":\"\"}]}')", now;
+        s << "INSERT INTO checkpoints VALUES ('imap', 'INBOX', 'uid:9', 1)", now;
+}
+
+// After the upgrade: the latest schema, the checkpoint kept, and both old messages linked to
+// one customer (the emails differ only in case) named from the first message.
+void expectUpgradedAndResolved(Store& store) {
+    EXPECT_GE(store.schemaVersion(), 2);  // upgraded to the latest, whatever came after 2
+    EXPECT_EQ(store.checkpoint("imap", "INBOX"), "uid:9");
+    std::vector<std::string> owners;
+    std::string name;
+    store.withSession([&](Sql& s) {
+        using namespace Poco::Data::Keywords;
+        s << "SELECT customer_id FROM messages ORDER BY id", into(owners), now;
+        s << "SELECT display_name FROM customers", into(name), now;
+    });
+    ASSERT_EQ(owners.size(), 2u);
+    EXPECT_FALSE(owners[0].empty());
+    EXPECT_EQ(owners[0], owners[1]);  // case-insensitive email: one customer
+    EXPECT_EQ(name, "Ana");
+}
+
+}  // namespace
+
 // A file written by the first release (schema 1: messages, no customers) is upgraded in
 // place, and its messages are linked to customers as if they had just arrived.
 TEST(Store, UpgradesASchema1FileInPlaceAndResolvesItsMessages) {
@@ -143,30 +177,13 @@ TEST(Store, UpgradesASchema1FileInPlaceAndResolvesItsMessages) {
              "NULL DEFAULT '', raw BLOB, UNIQUE (connector, source_id))", now;
         s << "CREATE TABLE checkpoints (connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
              "updated_at_ms INTEGER NOT NULL, PRIMARY KEY (connector, key))", now;
-        s << "INSERT INTO messages (connector, source_id, channel, direction, received_at_ms, normalized_json) VALUES "
-             "('chat', 'old-1', 'webchat', 'inbound', 10, "
-             "'{\"sender_name\":\"Ana\",\"sender\":[{\"type\":\"email\",\"value\":\"Ana@Example.com\",\"scope\":\"\"}]}'),"
-             "('chat', 'old-2', 'webchat', 'inbound', 20, "
-             "'{\"sender\":[{\"type\":\"email\",\"value\":\"ana@example.com\",\"scope\":\"\"}]}')", now;
-        s << "INSERT INTO checkpoints VALUES ('imap', 'INBOX', 'uid:9', 1)", now;
+        insertSchema1Rows(s);
         s << "PRAGMA user_version = 1", now;
     }
     switchboard::host::config::IdentityConfig identity;
     auto resolver = std::make_shared<switchboard::host::customer::IdentityResolver>(identity);
     Store store(path, resolver);
-    EXPECT_GE(store.schemaVersion(), 2);  // upgraded to the latest, whatever came after 2
-    EXPECT_EQ(store.checkpoint("imap", "INBOX"), "uid:9");
-    std::vector<std::string> owners;
-    std::string name;
-    store.withSession([&](Sql& s) {
-        using namespace Poco::Data::Keywords;
-        s << "SELECT customer_id FROM messages ORDER BY id", into(owners), now;
-        s << "SELECT display_name FROM customers", into(name), now;
-    });
-    ASSERT_EQ(owners.size(), 2u);
-    EXPECT_FALSE(owners[0].empty());
-    EXPECT_EQ(owners[0], owners[1]);  // case-insensitive email: one customer
-    EXPECT_EQ(name, "Ana");
+    expectUpgradedAndResolved(store);
 }
 
 // PostgreSQL keeps the schema version in a one-row table, at the same number as SQLite.
@@ -203,28 +220,11 @@ TEST(StorePostgres, UpgradesASchema1DatabaseInPlaceAndResolvesItsMessages) {
              "NULL DEFAULT '', raw BYTEA, UNIQUE (connector, source_id))", now;
         s << "CREATE TABLE checkpoints (connector TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
              "updated_at_ms BIGINT NOT NULL, PRIMARY KEY (connector, key))", now;
-        s << "INSERT INTO messages (connector, source_id, channel, direction, received_at_ms, normalized_json) VALUES "
-             "('chat', 'old-1', 'webchat', 'inbound', 10, "
-             "'{\"sender_name\":\"Ana\",\"sender\":[{\"type\":\"email\",\"value\":\"Ana@Example.com\",\"scope\":\"\"}]}'),"
-             "('chat', 'old-2', 'webchat', 'inbound', 20, "
-             "'{\"sender\":[{\"type\":\"email\",\"value\":\"ana@example.com\",\"scope\":\"\"}]}')", now;
-        s << "INSERT INTO checkpoints VALUES ('imap', 'INBOX', 'uid:9', 1)", now;
+        insertSchema1Rows(s);
     }
     auto resolver = std::make_shared<customer::IdentityResolver>(config::IdentityConfig{});
     Store store(pg, resolver);
-    EXPECT_GE(store.schemaVersion(), 2);
-    EXPECT_EQ(store.checkpoint("imap", "INBOX"), "uid:9");
-    std::vector<std::string> owners;
-    std::string name;
-    store.withSession([&](Sql& s) {
-        using namespace Poco::Data::Keywords;
-        s << "SELECT customer_id FROM messages ORDER BY id", into(owners), now;
-        s << "SELECT display_name FROM customers", into(name), now;
-    });
-    ASSERT_EQ(owners.size(), 2u);
-    EXPECT_FALSE(owners[0].empty());
-    EXPECT_EQ(owners[0], owners[1]);
-    EXPECT_EQ(name, "Ana");
+    expectUpgradedAndResolved(store);
 }
 
 // An unreachable server: the error names host, port and dbname, never the password.
