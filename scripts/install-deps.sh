@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl openssl
   libboost-dev libboost-filesystem-dev libpoco-dev nlohmann-json3-dev libyaml-cpp-dev
-  libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev libabsl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql libpq-dev
   clang-14 libc++-14-dev libc++abi-14-dev

@@ -89,7 +89,7 @@ TEST(ConfigTest, UnknownTopLevelKeySuggestsNearestAndListsAllowed) {
     ASSERT_EQ(f.result.errors.size(), 1u);
     EXPECT_EQ(f.result.errors[0].format(),
               f.path + ":1:1: sever: unknown key 'sever' (did you mean 'server'? "
-                       "allowed: server, store, plugins, connectors, log, identity, threading)");
+                       "allowed: server, store, plugins, connectors, log, identity, threading, routing, outbox)");
 }
 
 TEST(ConfigTest, UnknownNestedKeyNamesItsPath) {

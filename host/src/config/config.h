@@ -3,6 +3,8 @@
 // option path. The reference of every key is config/README.md.
 #pragma once
 
+#include "config/outbox_config.h"
+#include "config/routing_config.h"
 #include "plugin/option_schema.h"
 
 #include <chrono>
@@ -105,6 +107,8 @@ struct HostConfig {
     LogConfig log;
     IdentityConfig identity;
     ThreadingConfig threading;
+    RoutingConfig routing;
+    OutboxConfig outbox;
     std::vector<std::string> pluginPaths;  // relative paths resolved against the config file
     std::vector<ConnectorConfig> connectors;
 };

@@ -14,7 +14,7 @@ namespace switchboard::host::config {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"server", "store", "plugins", "connectors", "log", "identity",
-                                                "threading"};
+                                                "threading", "routing", "outbox"};
 
 std::filesystem::path configDir(const std::string& file) {
     // Absolute, so resolved paths stay right if the host later changes directory.
@@ -47,6 +47,8 @@ LoadResult loadText(const std::string& text, const std::string& file) {
         else if (section.key == "log") parseLog(ctx, section, config.log);
         else if (section.key == "identity") parseIdentity(ctx, section, config.identity);
         else if (section.key == "threading") parseThreading(ctx, section, config.threading);
+        else if (section.key == "routing") parseRouting(ctx, section, config.routing);
+        else if (section.key == "outbox") parseOutbox(ctx, section, config.outbox);
     }
 
     if (!ctx.errors().empty()) return {std::nullopt, std::move(ctx.errors())};

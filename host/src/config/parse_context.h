@@ -75,6 +75,8 @@ void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::s
 void parseLog(ParseContext& ctx, const MapEntry& section, LogConfig& log);
 void parseIdentity(ParseContext& ctx, const MapEntry& section, IdentityConfig& identity);
 void parseThreading(ParseContext& ctx, const MapEntry& section, ThreadingConfig& threading);
+void parseRouting(ParseContext& ctx, const MapEntry& section, RoutingConfig& routing);
+void parseOutbox(ParseContext& ctx, const MapEntry& section, OutboxConfig& outbox);
 void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<ConnectorConfig>& connectors);
 
 }  // namespace switchboard::host::config

@@ -151,6 +151,8 @@ const char* const kMigrations[] = {
        CREATE INDEX messages_thread ON messages (thread_id);)",
     // 5: what each side of a merge looked like when it happened (explainability).
     R"(ALTER TABLE merges ADD COLUMN snapshot_json TEXT NOT NULL DEFAULT '{}';)",
+    // 6: the routing outcome of each inbound interaction (routing/), shown in the timeline.
+    R"(ALTER TABLE messages ADD COLUMN routing_json TEXT;)",
 };
 
 std::once_flag registerSqlite, registerPostgres;
@@ -413,9 +415,12 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
             if (resolver_ && m.direction == "inbound") {
                 auto resolved = resolver_->resolve(*sql_, {rowId, m.connector, m.senderName, m.sender, timelineAt,
                                                                m.sourceId, m.customerAttributes});
+                std::string threadId;
                 if (threader_)
-                    threader_->assign(*sql_, {rowId, resolved.customerId, m.connector, m.channel, m.sourceId,
-                                                  m.conversationId, m.inReplyTo, m.references, timelineAt});
+                    threadId = threader_->assign(*sql_, {rowId, resolved.customerId, m.connector, m.channel,
+                                                         m.sourceId, m.conversationId, m.inReplyTo, m.references,
+                                                         timelineAt});
+                if (inboundHook_) inboundHook_(*sql_, StoredInbound{rowId, m, resolved.customerId, threadId, timelineAt});
             }
         }
     }

@@ -45,6 +45,17 @@ struct MessageRecord {
 
 enum class CommitOutcome { Stored, Duplicate };
 
+// A newly stored inbound message after identity resolution and threading, handed to the
+// inbound hook inside the commit transaction (routing and its outbox entries commit with it).
+struct StoredInbound {
+    int64_t messageId = 0;  // messages.id
+    const MessageRecord& message;
+    std::string customerId;
+    std::string threadId;
+    int64_t timelineAtMs = 0;
+};
+using InboundHook = std::function<void(Sql&, const StoredInbound&)>;
+
 struct Checkpoint {
     std::string key;
     std::string value;
@@ -70,6 +81,10 @@ public:
     // One transaction: every message (dedupe on connector+sourceId) plus the checkpoint.
     std::vector<CommitOutcome> commit(const std::vector<MessageRecord>& messages,
                                       const std::optional<Checkpoint>& checkpoint, const std::string& connector);
+
+    // Runs after resolution and threading of each newly stored inbound message, in the same
+    // transaction: what it writes commits (or rolls back) with the message. Set before use.
+    void setInboundHook(InboundHook hook) { inboundHook_ = std::move(hook); }
 
     std::optional<std::string> checkpoint(const std::string& connector, const std::string& key);
     void putCheckpoint(const std::string& connector, const std::string& key, const std::string& value);
@@ -105,6 +120,7 @@ private:
     std::string path_;
     std::shared_ptr<customer::IdentityResolver> resolver_;
     std::shared_ptr<customer::ConversationThreader> threader_;
+    InboundHook inboundHook_;
     SqlDialect dialect_;
     std::mutex mutex_;  // one writer: SQLite serializes writers anyway; PostgreSQL: one session
     std::unique_ptr<Poco::Data::Session> session_;
