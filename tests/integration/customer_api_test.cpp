@@ -357,7 +357,9 @@ TEST_P(CustomerModel, TimelinePaginationIsStableWhileInteractionsArrive) {
 }
 
 TEST_P(CustomerModel, ExportThenEraseLeavesOnlyATombstoneAndRedeliveryDoesNotRecreate) {
-    HostProcess host(kChannels, kIdentityPT);
+    // With a cardinality threshold the store also remembers which values came together: the
+    // erasure must take those rows too.
+    HostProcess host(kChannels, kIdentityPT + "  cardinality: { phone: 5 }\n");
     ASSERT_EQ(post(host, "site-chat", "x1", from({{"name", "Eva Lopes"}, {"email", "eva@x.example"}}), 1000,
                    "my secret address is Rua 1"), 200);
     ASSERT_EQ(post(host, "wa", "x2", from({{"email", "eva@x.example"}, {"phone", "+351 912 777 777"}}), 2000), 200);
@@ -505,6 +507,32 @@ TEST_P(CustomerModel, AnIdentityOverItsTypeLimitIsAttachedButNeverLinks) {
     // A message from the over-limit address alone does not reach this customer.
     ASSERT_EQ(post(host, "mail", "q4", from({{"email", "q3@x.example"}}), 4000), 200);
     EXPECT_EQ(timelineIds(host, q), (std::vector<std::string>{"q3", "q2", "q1"}));
+}
+
+TEST_P(CustomerModel, AValueSeenWithTooManyOthersStopsLinking) {
+    HostProcess host(kChannels, kIdentityPT + "  cardinality: { phone: 2 }\n");
+    // A family phone: two people's emails come with it, and they become one customer (the
+    // threshold allows two); the third person's email makes the phone generic.
+    ASSERT_EQ(post(host, "wa", "f1", from({{"phone", "+351 912 555 001"}, {"email", "ana@x.example"}}), 1000), 200);
+    ASSERT_EQ(post(host, "wa", "f2", from({{"phone", "+351 912 555 001"}, {"email", "bea@x.example"}}), 2000), 200);
+    std::string family = only(lookup(host, "email:ana@x.example"));
+    EXPECT_EQ(only(lookup(host, "email:bea@x.example")), family);
+    ASSERT_EQ(post(host, "wa", "f3", from({{"phone", "+351 912 555 001"}, {"email", "caio@x.example"}}), 3000), 200);
+    std::string caio = only(lookup(host, "email:caio@x.example"));
+    EXPECT_NE(caio, family);
+    // The phone alone now links nobody: a new customer, and the family's timeline is untouched.
+    ASSERT_EQ(post(host, "wa", "f4", from({{"phone", "+351 912 555 001"}}), 4000), 200);
+    EXPECT_EQ(timelineIds(host, family), (std::vector<std::string>{"f2", "f1"}));
+    EXPECT_EQ(timelineIds(host, caio), (std::vector<std::string>{"f3"}));
+    // The customer API says why.
+    const json familyRecord = api(host, "/api/v1/customers/" + family);
+    for (const auto& i : familyRecord["identities"]) {
+        if (i["type"] != "phone") continue;
+        EXPECT_EQ(i["status"], "over_cardinality") << i.dump();
+    }
+    // Its other values still link as before.
+    ASSERT_EQ(post(host, "mail", "f5", from({{"email", "ana@x.example"}}), 5000), 200);
+    EXPECT_EQ(timelineIds(host, family), (std::vector<std::string>{"f5", "f2", "f1"}));
 }
 
 TEST_P(CustomerModel, ApiErrorsAreClear) {

@@ -565,7 +565,9 @@ TEST(ConfigIdentity, ParsesEveryKeyAndReportsBadOnes) {
         "  shared:\n"
         "    phone: [ \"+351 211 000 000\" ]\n"
         "  blocked:\n"
-        "    email: test@test.com\n",
+        "    email: test@test.com\n"
+        "  limits: { email: 5 }\n"
+        "  cardinality: { phone: 3 }\n",
         "/tmp/id.yaml");
     ASSERT_TRUE(ok.config.has_value()) << ok.errors[0].format();
     const auto& id = ok.config->identity;
@@ -576,13 +578,19 @@ TEST(ConfigIdentity, ParsesEveryKeyAndReportsBadOnes) {
     EXPECT_TRUE(id.foldGmail);
     EXPECT_EQ(id.shared.at("phone"), std::vector<std::string>{"+351 211 000 000"});
     EXPECT_EQ(id.blocked.at("email"), std::vector<std::string>{"test@test.com"});
+    EXPECT_EQ(id.limits.at("email"), 5);
+    EXPECT_EQ(id.cardinality.at("phone"), 3);
 
     auto bad = switchboard::host::config::loadText(
-        "identity:\n  mode: automerge\n  match_types: [email, fax]\n  blocked: { mail: [x] }\n", "/tmp/bad.yaml");
-    ASSERT_EQ(bad.errors.size(), 3u);
+        "identity:\n  mode: automerge\n  match_types: [email, fax]\n  blocked: { mail: [x] }\n  cardinality: { phone: 0 }\n",
+        "/tmp/bad.yaml");
+    ASSERT_EQ(bad.errors.size(), 4u);
     EXPECT_NE(bad.errors[0].format().find("/tmp/bad.yaml:2:9: identity.mode:"), std::string::npos)
         << bad.errors[0].format();
     EXPECT_NE(bad.errors[0].format().find("did you mean 'auto_merge'"), std::string::npos);
     EXPECT_NE(bad.errors[1].format().find("identity.match_types[1]"), std::string::npos) << bad.errors[1].format();
     EXPECT_NE(bad.errors[2].format().find("identity.blocked.mail"), std::string::npos) << bad.errors[2].format();
+    EXPECT_NE(bad.errors[3].format().find("/tmp/bad.yaml:5:25: identity.cardinality.phone: expects a positive integer"),
+              std::string::npos)
+        << bad.errors[3].format();
 }

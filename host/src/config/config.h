@@ -63,6 +63,14 @@ struct StoreConfig {
     // libpq conninfo ("host=... port=... dbname=... user=... password=...") or postgresql:// URI.
     // May carry the password: never log it (store/sql_dialect.h describeConninfo for logs).
     std::string postgresqlUrl;
+    // store.commit: group commit and backpressure (config/README.md, "store"). Emits queue
+    // their batches; one writer commits many batches per transaction.
+    struct Commit {
+        size_t maxPending = 10000;                   // messages queued or committing; more → RETRY/503
+        uint64_t maxPendingBytes = 64 * 1024 * 1024;  // their raw + text bytes
+        size_t maxGroup = 512;                       // most messages in one transaction
+        int64_t ackTimeoutMs = 10000;                // longest an emit waits for its commit
+    } commit{};
 };
 
 struct LogConfig {
@@ -91,6 +99,10 @@ struct IdentityConfig {
     // attached as "over_limit" and never used to link (e.g. email: 5 a year).
     std::map<std::string, int64_t> limits;
     int64_t limitWindowMs = 365LL * 24 * 3600 * 1000;
+    // Cardinality threshold per identity type: a value presented together with more than
+    // this many distinct values of other types (a family phone with five people's emails, a
+    // front desk's address) is generic: from then on it is "over_cardinality" and never links.
+    std::map<std::string, int64_t> cardinality;
 };
 
 // threading: how messages are grouped into conversations (config/README.md, "threading").

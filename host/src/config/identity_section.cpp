@@ -12,7 +12,8 @@ namespace {
 
 const std::vector<std::string> kIdentityKeys = {"default_region", "match_types",     "mode",
                                                 "fold_gmail",     "blocked",         "shared",
-                                                "source_priority", "limits",         "limit_window"};
+                                                "source_priority", "limits",         "limit_window",
+                                                "cardinality"};
 const std::vector<std::string> kIdentityTypes = {"email", "phone", "external"};
 const std::vector<std::string> kModes = {"auto_merge", "match_only"};
 
@@ -39,6 +40,18 @@ bool checkType(ParseContext& ctx, const YAML::Node& node, const std::string& pat
 void valuesPerType(ParseContext& ctx, const MapEntry& entry, std::map<std::string, std::vector<std::string>>& out) {
     for (const MapEntry& perType : ctx.mapEntries(entry.value, entry.path, kIdentityTypes))
         out[perType.key] = stringList(ctx, perType.value, perType.path);
+}
+
+// type → positive integer (limits, cardinality).
+void countsPerType(ParseContext& ctx, const MapEntry& entry, std::map<std::string, int64_t>& out) {
+    for (const MapEntry& perType : ctx.mapEntries(entry.value, entry.path, kIdentityTypes)) {
+        auto v = ctx.scalar(perType, "a positive integer");
+        if (!v) continue;
+        auto n = parseInt64(v->text);
+        if (!n || *n < 1)
+            ctx.error(v->where, perType.path, "expects a positive integer, got " + showValue(v->text, v->fromReference));
+        else out[perType.key] = *n;
+    }
 }
 
 }  // namespace
@@ -69,14 +82,9 @@ void parseIdentity(ParseContext& ctx, const MapEntry& section, IdentityConfig& i
             if (!b) ctx.error(v->where, entry.path, "expects true or false, got " + showValue(v->text, v->fromReference));
             else identity.foldGmail = *b;
         } else if (entry.key == "limits") {
-            for (const MapEntry& perType : ctx.mapEntries(entry.value, entry.path, kIdentityTypes)) {
-                auto v = ctx.scalar(perType, "a positive integer");
-                if (!v) continue;
-                auto n = parseInt64(v->text);
-                if (!n || *n < 1)
-                    ctx.error(v->where, perType.path, "expects a positive integer, got " + showValue(v->text, v->fromReference));
-                else identity.limits[perType.key] = *n;
-            }
+            countsPerType(ctx, entry, identity.limits);
+        } else if (entry.key == "cardinality") {
+            countsPerType(ctx, entry, identity.cardinality);
         } else if (entry.key == "limit_window") {
             auto v = ctx.scalar(entry, "a duration such as 8760h");
             if (!v) continue;

@@ -161,6 +161,7 @@ json eraseCustomer(Sql& s, const std::string& id, const std::string& hashKey, in
     for (const auto& key : matchKeys) {
         std::string k = key;
         s << "DELETE FROM consents WHERE match_key = ?", use(k), now;
+        s << "DELETE FROM identity_partners WHERE match_key = ? OR partner_key = ?", use(k), use(k), now;
     }
     // The tombstone: ids only, nothing that identifies the person.
     s << sub + "UPDATE customers SET status = 'erased', display_name = '', merged_into = NULL, updated_at_ms = ? "

@@ -29,12 +29,6 @@ const std::map<std::string, std::vector<std::string>> kDefaultShared = {
 
 std::string localPartKey(const std::string& local) { return "email-local|" + local; }
 
-struct Candidate {
-    NormalizedIdentity identity;
-    std::string status;                  // usable, blocked, shared, ambiguous, not_matched_type, <flag>
-    std::vector<std::string> customers;  // live owners of the match key before this message
-};
-
 std::string oldestOf(Sql& s, const std::vector<std::string>& ids) {
     std::string best;
     int64_t bestAt = INT64_MAX;
@@ -52,6 +46,12 @@ std::string oldestOf(Sql& s, const std::vector<std::string>& ids) {
 
 }  // namespace
 
+struct IdentityResolver::Candidate {
+    NormalizedIdentity identity;
+    std::string status;  // usable, blocked, shared, ambiguous, over_cardinality, not_matched_type, <flag>
+    std::vector<std::string> customers;  // live owners of the match key before this message
+};
+
 IdentityResolver::IdentityResolver(const config::IdentityConfig& config)
     : normalizer_(NormalizerOptions{config.defaultRegion, config.foldGmail}),
       matchTypes_(config.matchTypes.begin(), config.matchTypes.end()),
@@ -59,6 +59,7 @@ IdentityResolver::IdentityResolver(const config::IdentityConfig& config)
     sourcePriority_ = config.sourcePriority;
     limits_ = config.limits;
     limitWindowMs_ = config.limitWindowMs;
+    cardinality_ = config.cardinality;
     auto load = [&](const std::map<std::string, std::vector<std::string>>& configured,
                     const std::map<std::string, std::vector<std::string>>& defaults, std::set<std::string>& out) {
         for (const char* typeName : {"email", "phone", "external"}) {
@@ -104,6 +105,33 @@ std::string IdentityResolver::statusOf(const NormalizedIdentity& identity) const
     return "usable";
 }
 
+void IdentityResolver::applyCardinality(Sql& s, std::vector<Candidate>& candidates, int64_t atMs) const {
+    if (cardinality_.empty()) return;
+    for (auto& c : candidates) {
+        if (c.status != "usable") continue;
+        auto threshold = cardinality_.find(identityTypeName(c.identity.type));
+        if (threshold == cardinality_.end()) continue;
+        std::string key = c.identity.matchKey;
+        // Remember which values of other types came with this one: their number is how many
+        // different people (or records) this value has stood for.
+        for (const auto& partner : candidates) {
+            if (partner.status != "usable" || partner.identity.type == c.identity.type) continue;
+            std::string other = partner.identity.matchKey;
+            int64_t at = atMs;
+            s << "INSERT INTO identity_partners (match_key, partner_key, first_seen_ms) VALUES (?, ?, ?) "
+                 "ON CONFLICT (match_key, partner_key) DO NOTHING",
+                use(key), use(other), use(at), now;
+        }
+        int64_t partners = 0;
+        s << "SELECT COUNT(*) FROM identity_partners WHERE match_key = ?", use(key), into(partners), now;
+        if (partners <= threshold->second) continue;
+        c.status = "over_cardinality";
+        // Shown on every customer holding it, so the customer API explains why it stopped linking.
+        s << "UPDATE identities SET match_status = 'over_cardinality' WHERE match_key = ? AND match_status = 'usable'",
+            use(key), now;
+    }
+}
+
 ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input) {
     std::vector<Candidate> candidates;
     for (const auto& raw : input.sender) {
@@ -111,6 +139,10 @@ ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input)
         if (!type) continue;  // the host validated types on emit; be defensive anyway
         Candidate c{normalizer_.normalize(*type, raw.value, raw.scope), "", {}};
         c.status = statusOf(c.identity);
+        candidates.push_back(std::move(c));
+    }
+    applyCardinality(s, candidates, input.atMs);
+    for (auto& c : candidates) {
         if (c.status == "usable") {
             std::string key = c.identity.matchKey;
             // An identity attached over its type's limit never links anything.
@@ -120,7 +152,6 @@ ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input)
             // Two live customers already share this key: it proves nothing about who is writing.
             if (c.customers.size() > 1) c.status = "ambiguous";
         }
-        candidates.push_back(std::move(c));
     }
 
     std::vector<std::string> linked;

@@ -8,7 +8,9 @@
 // and is not used either. The remaining identities name zero customers (a new customer is
 // created), one (the message joins it) or several: in auto_merge mode the oldest customer
 // absorbs the others, recorded as a merge with its trigger; in match_only mode the would-be
-// merge is only recorded. Every decision is written to match_decisions.
+// merge is only recorded. Every decision is written to match_decisions. With a cardinality
+// threshold, a value presented together with more distinct values of other types than the
+// threshold is generic (a family phone, a front desk) and stops linking.
 #pragma once
 
 #include "config/config.h"
@@ -62,12 +64,15 @@ public:
     std::string statusOf(const NormalizedIdentity& identity) const;
 
 private:
+    struct Candidate;
+    void applyCardinality(Sql& session, std::vector<Candidate>& candidates, int64_t atMs) const;
     bool listed(const std::set<std::string>& keys, const NormalizedIdentity& identity) const;
 
     IdentityNormalizer normalizer_;
     std::vector<std::string> sourcePriority_;
     std::map<std::string, int64_t> limits_;
     int64_t limitWindowMs_ = 0;
+    std::map<std::string, int64_t> cardinality_;  // identity type → most distinct partner values
     std::set<std::string> matchTypes_;
     bool autoMerge_ = true;
     std::set<std::string> blocked_;  // match keys, or "email-local|<local>@" for any domain

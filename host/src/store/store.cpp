@@ -153,6 +153,13 @@ const char* const kMigrations[] = {
     R"(ALTER TABLE merges ADD COLUMN snapshot_json TEXT NOT NULL DEFAULT '{}';)",
     // 6: the routing outcome of each inbound interaction (routing/), shown in the timeline.
     R"(ALTER TABLE messages ADD COLUMN routing_json TEXT;)",
+    // identity.cardinality: which values of other types each value came with (resolver.h).
+    R"(CREATE TABLE identity_partners (
+         match_key TEXT NOT NULL,
+         partner_key TEXT NOT NULL,
+         first_seen_ms INTEGER NOT NULL,
+         PRIMARY KEY (match_key, partner_key));
+       CREATE INDEX identity_partners_partner ON identity_partners (partner_key);)",
 };
 
 std::once_flag registerSqlite, registerPostgres;
