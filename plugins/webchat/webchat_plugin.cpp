@@ -1,14 +1,18 @@
 // webchat: a source for a website chat widget or anything that can POST JSON.
 // POST /webhooks/{instance} with one message; the plugin validates it, commits it through
 // the host, and answers 2xx only once the host has stored it durably.
+// It is also a sink: with reply_url set, send() POSTs replies back to the website.
 #include "webchat_payload.h"
+#include "webchat_reply.h"
 #include "webchat_signature.h"
+#include "webchat_version.h"
 
 #include <switchboard/plugin.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -66,12 +70,35 @@ std::string readSecret(const switchboard::Config& cfg) {
     return secret.value_or("");
 }
 
+// No reply_url: the instance receives only, and send() says so.
+std::unique_ptr<ReplySender> readReplySender(const switchboard::Config& cfg, const std::string& secret) {
+    const std::string url = cfg.getString("reply_url");
+    if (url.empty()) {
+        if (!cfg.getString("reply_ca_file").empty())
+            throw switchboard::ConfigError("option 'reply_ca_file': is set but 'reply_url' is not");
+        return nullptr;
+    }
+    // Unsigned replies would let anyone who finds the website's endpoint post as the agent.
+    if (secret.empty())
+        throw switchboard::ConfigError("option 'reply_url': needs 'secret' too, so the website can verify replies");
+    ReplyOptions o;
+    o.url = url;
+    o.secret = secret;
+    o.timeout = cfg.getDuration("reply_timeout", std::chrono::seconds(10));
+    o.caFile = cfg.getString("reply_ca_file");
+    return std::make_unique<ReplySender>(std::move(o));
+}
+
 }  // namespace
 
 class WebchatPlugin : public switchboard::Plugin {
 public:
     WebchatPlugin(switchboard::Host host, const switchboard::Config& cfg)
-        : Plugin(host), options_(readOptions(cfg)), secret_(readSecret(cfg)) {}
+        : Plugin(host),
+          options_(readOptions(cfg)),
+          secret_(readSecret(cfg)),
+          replies_(readReplySender(cfg, secret_)),
+          instanceName_(cfg.instanceName()) {}
 
     Result handleWebhook(const switchboard::Request& req, switchboard::Response& resp) override {
         try {
@@ -81,6 +108,25 @@ public:
             resp.json(500, errorBody("internal error"));
         }
         return Result::ok();
+    }
+
+    // Called concurrently from several host threads: ReplySender is thread-safe and the
+    // rest is read-only.
+    Result send(const switchboard::Message& message, switchboard::SendResult& sent) override {
+        if (!replies_)
+            return Result::unsupported("webchat instance '" + instanceName_ +
+                                       "' has no reply_url; set options.reply_url to send replies");
+        Result r = replies_->send(message, sent);
+        if (r.isOk()) {
+            host().count("replies_sent");
+        } else if (r.status() == SB_RETRY) {
+            host().count("replies_retried");
+            host().warn("reply not delivered yet, will retry: " + r.message());
+        } else {
+            host().count("replies_failed");
+            host().warn("reply refused: " + r.message());
+        }
+        return r;
     }
 
 private:
@@ -155,6 +201,8 @@ private:
 
     PayloadOptions options_;
     std::string secret_;
+    std::unique_ptr<ReplySender> replies_;  // null without reply_url
+    std::string instanceName_;
 };
 
 }  // namespace webchat
@@ -171,8 +219,20 @@ static constexpr sb_option kOptions[] = {
                         "never match each other. Empty: external ids are global."),
     switchboard::option("max_attachments", SB_OPT_INT, 0, "20",
                         "Most attachments one message may carry; more is refused with 400."),
+    switchboard::option("reply_url", SB_OPT_STRING, 0, nullptr,
+                        "http(s) URL of the website's endpoint for outbound replies. When set, the instance is "
+                        "also a sink: each reply is POSTed there as JSON, signed like inbound requests "
+                        "(X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the body>), so 'secret' is "
+                        "required. Unset: the instance only receives."),
+    switchboard::option("reply_timeout", SB_OPT_DURATION, 0, "10s",
+                        "Longest wait for the website to answer one reply (connect included); a timeout is "
+                        "retried later."),
+    switchboard::option("reply_ca_file", SB_OPT_STRING, 0, nullptr,
+                        "PEM file of CA certificates to trust for an https reply_url, instead of the system's "
+                        "(e.g. a private CA). Certificates are always verified."),
 };
 
-SWITCHBOARD_PLUGIN(webchat::WebchatPlugin, "webchat", "1.0.0",
-                   "Website chat widget, or anything that can POST JSON, as an inbound source.", SB_KIND_SOURCE,
-                   kOptions)
+SWITCHBOARD_PLUGIN(webchat::WebchatPlugin, "webchat", webchat::kVersion,
+                   "Website chat widget, or anything that can POST JSON: inbound messages, and replies back "
+                   "to the website when reply_url is set.",
+                   SB_KIND_SOURCE | SB_KIND_SINK, kOptions)

@@ -6,6 +6,8 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -269,6 +271,24 @@ HttpResponse HostProcess::get(const std::string& uri, const std::map<std::string
 HttpResponse HostProcess::post(const std::string& uri, const std::string& body,
                                const std::map<std::string, std::string>& headers) const {
     return http("POST", port_, uri, body, headers);
+}
+
+}  // namespace switchboard::test
+
+namespace switchboard::test {
+
+std::string hmacSha256Hex(const std::string& key, const std::string& data) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+         data.size(), mac, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex += digits[mac[i] >> 4];
+        hex += digits[mac[i] & 0xf];
+    }
+    return hex;
 }
 
 }  // namespace switchboard::test

@@ -34,6 +34,9 @@ int freePort();
 
 std::string readFile(const std::string& path);
 
+// Lower-case hex HMAC-SHA256 with OpenSSL, independent of any plugin's own signing code.
+std::string hmacSha256Hex(const std::string& key, const std::string& data);
+
 struct ProcessResult {
     int exitCode = -1;
     std::string out;  // stdout

@@ -90,9 +90,21 @@ struct FakeHost {
     static void gaugeSet(sb_host_instance_host_ptr, sb_str, double) {}
 
     static const sb_host_api* api() {
-        static const sb_host_api a{static_cast<uint32_t>(sizeof(sb_host_api)), SB_ABI_VERSION_MAJOR,
-                                   SB_ABI_VERSION_MINOR, &log, &logEnabled, &emit, &checkpointGet,
-                                   &checkpointPut, &counterAdd, &gaugeSet};
+        // Field by field: services added in later SDK minors stay NULL (not offered).
+        static const sb_host_api a = [] {
+            sb_host_api t{};
+            t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
+            t.abi_major = SB_ABI_VERSION_MAJOR;
+            t.abi_minor = SB_ABI_VERSION_MINOR;
+            t.log = &log;
+            t.log_enabled = &logEnabled;
+            t.emit = &emit;
+            t.checkpoint_get = &checkpointGet;
+            t.checkpoint_put = &checkpointPut;
+            t.counter_add = &counterAdd;
+            t.gauge_set = &gaugeSet;
+            return t;
+        }();
         return &a;
     }
 
@@ -122,6 +134,16 @@ struct Reply {
     std::string error() const { return json().value("error", ""); }
 };
 
+// "10s" -> "10000": the host hands durations to plugins in milliseconds.
+std::string durationMs(const std::string& text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    const long long n = std::stoll(text.substr(0, digits));
+    const std::string unit = text.substr(digits);
+    const long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000;
+    return std::to_string(n * factor);
+}
+
 // Builds the sb_config the host would: every option that is set or has a default, once.
 struct ConfigEntries {
     std::vector<std::string> storage;
@@ -132,7 +154,10 @@ struct ConfigEntries {
         Options all;
         const sb_plugin_descriptor* d = descriptor();
         for (size_t i = 0; i < d->option_count; ++i)
-            if (d->options[i].default_value) all[d->options[i].name] = d->options[i].default_value;
+            if (d->options[i].default_value)
+                all[d->options[i].name] = d->options[i].type == SB_OPT_DURATION
+                                              ? durationMs(d->options[i].default_value)
+                                              : d->options[i].default_value;
         for (const auto& [k, v] : overrides) all[k] = v;
         storage.reserve(all.size() * 2);
         for (const auto& [k, v] : all) {
@@ -240,12 +265,13 @@ TEST(WebchatDescriptor, IsSane) {
     EXPECT_STREQ(d->name, "webchat");
     EXPECT_NE(std::string(d->version), "");
     EXPECT_NE(std::string(d->description), "");
-    EXPECT_EQ(d->kind, SB_KIND_SOURCE);
+    EXPECT_EQ(d->kind, SB_KIND_SOURCE | SB_KIND_SINK);
     EXPECT_NE(d->handle_webhook, nullptr);
-    EXPECT_EQ(d->send, nullptr);
-    ASSERT_EQ(d->option_count, 4u);
+    EXPECT_NE(d->send, nullptr);
+    ASSERT_EQ(d->option_count, 7u);
 
-    for (const char* name : {"secret", "channel", "scope", "max_attachments"}) {
+    for (const char* name :
+         {"secret", "channel", "scope", "max_attachments", "reply_url", "reply_timeout", "reply_ca_file"}) {
         const sb_option* o = findOption(name);
         ASSERT_NE(o, nullptr) << name;
         EXPECT_EQ(o->struct_size, sizeof(sb_option));
@@ -259,6 +285,10 @@ TEST(WebchatDescriptor, IsSane) {
     EXPECT_STREQ(findOption("scope")->default_value, "");
     EXPECT_EQ(findOption("max_attachments")->type, SB_OPT_INT);
     EXPECT_STREQ(findOption("max_attachments")->default_value, "20");
+    EXPECT_EQ(findOption("reply_url")->default_value, nullptr);
+    EXPECT_EQ(findOption("reply_timeout")->type, SB_OPT_DURATION);
+    EXPECT_STREQ(findOption("reply_timeout")->default_value, "10s");
+    EXPECT_EQ(findOption("reply_ca_file")->default_value, nullptr);
 }
 
 TEST(WebchatConfig, RefusesBadOptionsNamingThem) {

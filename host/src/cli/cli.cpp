@@ -17,6 +17,10 @@ std::string usage() {
            "                                          list installed plugins (and refused files)\n"
            "  switchboard plugins describe NAME [-c FILE] [--plugin-dir DIR]... [--format text|markdown|json]\n"
            "                                          option reference of a plugin, from its schema\n"
+           "  switchboard routes test -c FILE --message FILE.json [--json]\n"
+           "                                          which routing rule a message matches and why, and\n"
+           "                                          the actions it would take (nothing is sent); exit 0\n"
+           "                                          when a rule matched, 1 when none did, 2 on errors\n"
            "  switchboard --version                   print the version\n"
            "  switchboard --help                      this text\n"
            "\n"
@@ -64,6 +68,7 @@ int main(const std::vector<std::string>& args, Streams io) {
     if (args[0] == "run") return runCommand(rest, io);
     if (args[0] == "check-config") return checkConfigCommand(rest, io);
     if (args[0] == "plugins") return pluginsCommand(rest, io);
+    if (args[0] == "routes") return routesCommand(rest, io);
     io.err << "switchboard: unknown command '" << args[0] << "'\n\n" << usage();
     return 2;
 }

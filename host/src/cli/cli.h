@@ -19,6 +19,7 @@ int main(const std::vector<std::string>& args, Streams io);
 int runCommand(const std::vector<std::string>& args, Streams io);
 int checkConfigCommand(const std::vector<std::string>& args, Streams io);
 int pluginsCommand(const std::vector<std::string>& args, Streams io);
+int routesCommand(const std::vector<std::string>& args, Streams io);
 
 std::string usage();
 

@@ -4,11 +4,15 @@
 #include "http/http_server.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "outbox/outbox.h"
+#include "routing/routing_stage.h"
 #include "runtime/connector_manager.h"
+#include "store/commit_queue.h"
 #include "store/store.h"
 
 #include <signal.h>
 
+#include <atomic>
 #include <memory>
 #include <ostream>
 
@@ -97,7 +101,9 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
     logRegistry(setup.registry);
 
     try {
+        Metrics metrics;  // before the store: its commit writer reports here until it stops
         Store store(running.store, setup.resolver, setup.threader);
+        store.commitQueue().setMetrics(metrics);
         if (store.dialect().isPostgres()) {
             // host/port/dbname only: the conninfo may carry the password.
             LogFields fields = conninfoLocation(running.store.postgresqlUrl);
@@ -106,13 +112,30 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
         } else {
             logInfo("store open", {{"sqlite", running.store.sqlitePath}, {"schema", std::to_string(store.schemaVersion())}});
         }
-        Metrics metrics;
         ConnectorManager manager(store, metrics);
         customer::CustomerDirectory customers(store, setup.resolver);
+        // Outbound messages and routing actions: written in the caller's transaction, sent by
+        // the dispatcher through the sink instances of the manager.
+        outbox::Outbox outbox(store, manager, metrics, setup.resolver, running.outbox);
+        // Routing: each newly stored inbound message is evaluated in its own commit
+        // transaction, and its actions enqueued there too (a crash loses neither or both).
+        routing::RoutingStage routes(running.routing, metrics, running.identity.sourcePriority);
+        std::atomic<bool> enqueuedSinceCommit{false};
+        const routing::RoutingStage::Enqueue enqueue = [&](Sql& s, const outbox::OutboundRequest& r) {
+            auto result = outbox.enqueue(s, r);
+            if (result.accepted) enqueuedSinceCommit = true;
+            return result;
+        };
+        store.setInboundHook([&](Sql& s, const StoredInbound& in) { routes.process(s, in, enqueue); });
+        store.setAfterCommitHook([&] {
+            if (enqueuedSinceCommit.exchange(false)) outbox.wake();
+        });
         HttpServer server(running.server, manager, metrics);
         server.setCustomerDirectory(&customers);
+        server.setOutbox(&outbox);
         server.start();
         manager.apply(std::move(setup.plan.instances));
+        outbox.start();
         logInfo("switchboard " SWITCHBOARD_VERSION " running",
                 {{"listen", running.server.host + ":" + std::to_string(server.port())}, {"config", a.configFile}});
 
@@ -127,7 +150,10 @@ int runCommand(const std::vector<std::string>& args, Streams io) {
             break;
         }
         server.stop();
+        outbox.stop();  // no send in flight when the sinks stop
         manager.shutdown();
+        store.setInboundHook({});  // nothing commits now; routes and outbox go before the store
+        store.setAfterCommitHook({});
         logInfo("stopped");
         return 0;
     } catch (const std::exception& e) {

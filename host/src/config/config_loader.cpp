@@ -51,6 +51,9 @@ LoadResult loadText(const std::string& text, const std::string& file) {
         else if (section.key == "outbox") parseOutbox(ctx, section, config.outbox);
     }
 
+    // Actions may name connectors declared further down the file.
+    for (auto& e : checkRoutingConnectors(config.routing, config.connectors)) ctx.errors().push_back(std::move(e));
+
     if (!ctx.errors().empty()) return {std::nullopt, std::move(ctx.errors())};
     return {std::move(config), {}};
 }

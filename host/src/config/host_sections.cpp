@@ -1,6 +1,7 @@
 // The small host-level sections: store, plugins and log.
 #include "config/parse_context.h"
 #include "config/suggest.h"
+#include "config/value_parsing.h"
 
 #include <algorithm>
 
@@ -9,6 +10,9 @@ namespace switchboard::host::config {
 namespace {
 
 const std::vector<std::string> kStoreKinds = {"sqlite", "postgresql"};
+// Keys beside the one store kind.
+const std::vector<std::string> kStoreSettings = {"commit"};
+const std::vector<std::string> kCommitKeys = {"max_pending", "max_pending_bytes", "max_group", "ack_timeout"};
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string> kLogFormats = {"text", "json"};
 
@@ -61,14 +65,55 @@ void parsePostgres(ParseContext& ctx, const MapEntry& kind, StoreConfig& store) 
                   "user=switchboard password=${env:PG_PASSWORD}\")");
 }
 
+// store: commit: { max_pending: 10000, max_pending_bytes: 64MiB, max_group: 512, ack_timeout: 10s }
+void parseCommit(ParseContext& ctx, const MapEntry& section, StoreConfig::Commit& commit) {
+    for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, kCommitKeys)) {
+        auto value = ctx.scalar(entry);
+        if (!value) continue;
+        const std::string shown = showValue(value->text, value->fromReference);
+        if (entry.key == "max_pending" || entry.key == "max_group") {
+            auto n = parseInt64(value->text);
+            if (!n || *n < 1 || *n > 10'000'000) {
+                ctx.error(value->where, entry.path,
+                          "expects a whole number of messages from 1 to 10000000, got " + shown);
+                continue;
+            }
+            (entry.key == "max_pending" ? commit.maxPending : commit.maxGroup) = static_cast<size_t>(*n);
+        } else if (entry.key == "max_pending_bytes") {
+            auto bytes = parseByteSize(value->text);
+            if (!bytes) {
+                ctx.error(value->where, entry.path,
+                          "expects a positive byte count such as 67108864, 512MiB or 1GiB, got " + shown);
+                continue;
+            }
+            commit.maxPendingBytes = *bytes;
+        } else if (entry.key == "ack_timeout") {
+            DurationError why = DurationError::None;
+            auto ms = parseDurationMs(value->text, &why);
+            if (!ms || *ms < 1) {
+                ctx.error(value->where, entry.path,
+                          "expects a duration such as 500ms, 10s or 1m, got " + shown +
+                              (why == DurationError::MissingUnit ? " (the unit is missing)" : ""));
+                continue;
+            }
+            commit.ackTimeoutMs = *ms;
+        }
+    }
+}
+
 }  // namespace
 
 void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store) {
     std::vector<MapEntry> kinds;
     for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {})) {
+        if (entry.key == "commit") {
+            parseCommit(ctx, entry, store.commit);
+            continue;
+        }
         if (std::find(kStoreKinds.begin(), kStoreKinds.end(), entry.key) == kStoreKinds.end()) {
             ctx.error(ctx.locate(entry.keyNode), entry.path,
-                      unknownNameMessage("store kind", entry.key, kStoreKinds, "known"));
+                      unknownNameMessage("store kind", entry.key, kStoreKinds, "known") +
+                          "; beside the kind: " + joinNames(kStoreSettings));
             continue;
         }
         kinds.push_back(entry);

@@ -1,5 +1,6 @@
 #include "customer/customer_directory.h"
 
+#include "customer/consent.h"
 #include "customer/merges.h"
 #include "customer/privacy.h"
 #include "runtime/time_format.h"
@@ -29,6 +30,8 @@ std::string isoMs(int64_t ms) {
 }
 
 json nullable(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+}  // namespace
 
 // Survivorship of one attribute: entered by hand > source priority > most recent.
 // Rows arrive newest first, so the first row of the best class wins.
@@ -69,17 +72,7 @@ json survivingAttributes(Sql& s, const std::string& id, const std::vector<std::s
     return out;
 }
 
-json consentOf(Sql& s, const std::string& matchKey) {
-    std::vector<std::string> purposes, statuses, sources;
-    std::vector<int64_t> at;
-    std::string key = matchKey;
-    s << "SELECT purpose, status, source, updated_at_ms FROM consents WHERE match_key = ? ORDER BY purpose", use(key),
-        into(purposes), into(statuses), into(sources), into(at), now;
-    json out = json::object();
-    for (size_t i = 0; i < purposes.size(); ++i)
-        out[purposes[i]] = {{"status", statuses[i]}, {"source", sources[i]}, {"updated_at", isoMs(at[i])}};
-    return out;
-}
+namespace {
 
 json customerSummary(Sql& s, const std::string& id) {
     std::string cid = id, name, status;
@@ -105,7 +98,7 @@ json customerSummary(Sql& s, const std::string& id) {
                               {"source", rs[5].convert<std::string>()},
                               {"first_seen", isoMs(rs[6].convert<int64_t>())},
                               {"last_seen", isoMs(rs[7].convert<int64_t>())},
-                              {"consent", consentOf(s, rs[8].convert<std::string>())}});
+                              {"consent", consentJson(s, rs[8].convert<std::string>())}});
     }
     return {{"id", id},
             {"display_name", name},
@@ -115,10 +108,17 @@ json customerSummary(Sql& s, const std::string& id) {
             {"identities", identities}};
 }
 
+// The routing outcome stored with an inbound interaction; null when none was recorded.
+json parsedOrNull(const std::string& text) {
+    if (text.empty()) return nullptr;
+    json j = json::parse(text, nullptr, false);
+    return j.is_discarded() ? json(nullptr) : j;
+}
+
 json interaction(Poco::Data::RecordSet& rs) {
     json n = json::parse(rs["normalized_json"].convert<std::string>(), nullptr, false);
     if (!n.is_object()) n = json::object();
-    return {{"id", rs["id"].convert<int64_t>()},
+    json out = {{"id", rs["id"].convert<int64_t>()},
             {"customer_id", rs["customer_id"].convert<std::string>()},
             {"original_customer_id", rs["original_customer_id"].convert<std::string>()},
             {"channel", rs["channel"].convert<std::string>()},
@@ -135,14 +135,23 @@ json interaction(Poco::Data::RecordSet& rs) {
             {"sender_name", n.value("sender_name", "")},
             {"attachments", n.value("attachments", json::array())},
             {"attributes", n.value("attributes", json::object())},
-            // Routing is not built yet (issue 4): always null until it is.
-            {"routing", nullptr}};
+            {"routing", parsedOrNull(rs["routing_json"].convert<std::string>())}};
+    // Outbound: where it went and how far it got (updated by the outbox and by receipts).
+    if (out["direction"] == "outbound") {
+        out["recipients"] = n.value("recipients", json::array());
+        out["delivery_status"] = nullable(rs["delivery_status"].convert<std::string>());
+        out["delivery_detail"] = nullable(rs["delivery_detail"].convert<std::string>());
+        out["provider_message_id"] = nullable(rs["provider_message_id"].convert<std::string>());
+    }
+    return out;
 }
 
 const char* const kInteractionColumns =
     "id, COALESCE(customer_id, '') AS customer_id, COALESCE(original_customer_id, '') AS original_customer_id, "
     "channel, direction, connector, source_id, conversation_id, occurred_at_ms, received_at_ms, subject, text, "
-    "normalized_json, timeline_at_ms, COALESCE(thread_id, '') AS thread_id";
+    "normalized_json, timeline_at_ms, COALESCE(thread_id, '') AS thread_id, COALESCE(routing_json, '') AS routing_json, "
+    "COALESCE(delivery_status, '') AS delivery_status, COALESCE(delivery_detail, '') AS delivery_detail, "
+    "COALESCE(provider_message_id, '') AS provider_message_id";
 
 }  // namespace
 

@@ -22,6 +22,12 @@ struct DirectoryReply {
     std::string location;
 };
 
+// The surviving value of each of a customer's attributes, as GET /api/v1/customers/{id}
+// shows them (name → {value, source, ...}): entered by hand > the first instance of
+// sourcePriority with a value > the most recent. Routing rules test these values too.
+nlohmann::json survivingAttributes(Sql& session, const std::string& customerId,
+                                   const std::vector<std::string>& sourcePriority);
+
 class CustomerDirectory {
 public:
     CustomerDirectory(Store& store, std::shared_ptr<IdentityResolver> resolver);

@@ -145,6 +145,10 @@ json eraseCustomer(Sql& s, const std::string& id, const std::string& hashKey, in
                "(SELECT m.id FROM messages m WHERE m.customer_id IN (SELECT id FROM sub) "
                "OR m.original_customer_id IN (SELECT id FROM sub))",
         use(cid), now;
+    // Outbound messages waiting, sent or dead-lettered carry the address and text in their payload.
+    s << sub + "DELETE FROM outbox WHERE message_id IN (SELECT m.id FROM messages m WHERE m.customer_id IN "
+               "(SELECT id FROM sub) OR m.original_customer_id IN (SELECT id FROM sub))",
+        use(cid), now;
     s << sub + "DELETE FROM messages WHERE customer_id IN (SELECT id FROM sub) "
                "OR original_customer_id IN (SELECT id FROM sub)",
         use(cid), now;

@@ -26,8 +26,9 @@ Reply methodNotAllowed(const std::string& method, const std::string& allow) {
     return r;
 }
 
-ApiHandler::ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers)
-    : control_(control), token_(token), customers_(customers) {}
+ApiHandler::ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers,
+                       outbox::Outbox* outbox)
+    : control_(control), token_(token), customers_(customers), outbound_(outbox) {}
 
 Reply ApiHandler::handle(const RequestContext& request, const RouteMatch& route) const {
     switch (token_.check(request.header("authorization"))) {
@@ -43,6 +44,7 @@ Reply ApiHandler::handle(const RequestContext& request, const RouteMatch& route)
         case RouteKind::ApiCustomers: return customers_.handle(request, route);
         case RouteKind::ApiMatchDecisions: return customers_.matchDecisions(request);
         case RouteKind::ApiMatchPreview: return customers_.matchPreview(request);
+        case RouteKind::ApiOutbound: return outbound_.handle(request, route);
         default: return errorReply(404, "no such API endpoint");
     }
 }

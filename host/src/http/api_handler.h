@@ -5,6 +5,7 @@
 #include "http/http_types.h"
 #include "http/route_match.h"
 #include "http/customer_api.h"
+#include "http/outbound_api.h"
 #include "runtime/host_control.h"
 
 namespace switchboard::host::http {
@@ -12,7 +13,9 @@ namespace switchboard::host::http {
 class ApiHandler {
 public:
     // customers may be null (no customer store): its routes then answer 503.
-    ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers = nullptr);
+    // outbox may be null too: /api/v1/messages, /outbox and /deadletters then answer 503.
+    ApiHandler(HostControl& control, const ApiToken& token, customer::CustomerDirectory* customers = nullptr,
+               outbox::Outbox* outbox = nullptr);
 
     // Authenticates first, so nothing about the API leaks to an anonymous caller.
     Reply handle(const RequestContext& request, const RouteMatch& route) const;
@@ -25,6 +28,7 @@ private:
     HostControl& control_;
     const ApiToken& token_;
     CustomerApi customers_;
+    OutboundApi outbound_;
 };
 
 // 405 with the Allow header.

@@ -45,6 +45,7 @@ struct HttpServer::Impl {
     Metrics& metrics;
     http::ApiToken token;
     customer::CustomerDirectory* customers = nullptr;
+    outbox::Outbox* outbox = nullptr;
 
     mutable std::mutex lifecycle;
     std::atomic<uint16_t> port{0};  // read without the lock: stop() may hold it a while
@@ -64,6 +65,7 @@ HttpServer::HttpServer(const config::ServerConfig& cfg, HostControl& control, Me
 }
 
 void HttpServer::setCustomerDirectory(customer::CustomerDirectory* customers) { impl_->customers = customers; }
+void HttpServer::setOutbox(outbox::Outbox* outbox) { impl_->outbox = outbox; }
 
 HttpServer::~HttpServer() {
     try {
@@ -98,7 +100,8 @@ void HttpServer::start() {
     params->setTimeout(Poco::Timespan(30, 0));  // a stalled client gives its thread back
 
     d.router =
-        std::make_unique<http::Router>(d.control, d.metrics, d.token, webhookBaseUrl(d.cfg, d.port), d.customers);
+        std::make_unique<http::Router>(d.control, d.metrics, d.token, webhookBaseUrl(d.cfg, d.port), d.customers,
+                                       d.outbox);
     d.state = std::make_shared<http::ServerState>(params, *d.router, d.metrics, d.cfg.maxBodyBytes);
     d.pool = std::make_unique<Poco::ThreadPool>("http", std::min(2, threads), threads);
     d.socket = socket;

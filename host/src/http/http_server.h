@@ -16,6 +16,9 @@ namespace switchboard::host {
 namespace customer {
 class CustomerDirectory;
 }
+namespace outbox {
+class Outbox;
+}
 
 class HttpServer {
 public:
@@ -35,6 +38,8 @@ public:
     void setApiToken(std::optional<std::string> token);
     // Serves /api/v1/customers and /api/v1/match-decisions from it; call before start().
     void setCustomerDirectory(customer::CustomerDirectory* customers);
+    // Serves /api/v1/messages, /api/v1/outbox and /api/v1/deadletters from it; call before start().
+    void setOutbox(outbox::Outbox* outbox);
 
 private:
     struct Impl;

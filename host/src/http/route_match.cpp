@@ -36,6 +36,20 @@ RouteMatch matchApi(std::string_view afterApi) {
         m.label = "/api/v1/match-preview";
         return m;
     }
+    if ((seg[1] == "messages" || seg[1] == "outbox") && seg.size() == 2) {
+        m.kind = RouteKind::ApiOutbound;
+        m.label = "/api/v1/" + std::string(seg[1]);
+        return m;
+    }
+    if (seg[1] == "deadletters" && seg.size() <= 4) {
+        m.kind = RouteKind::ApiOutbound;
+        m.label = seg.size() == 2 ? "/api/v1/deadletters"
+                  : seg.size() == 3 ? "/api/v1/deadletters/{id}"
+                                    : "/api/v1/deadletters/{id}/{action}";
+        if (seg.size() >= 3) m.name = seg[2];
+        if (seg.size() == 4) m.action = seg[3];
+        return m;
+    }
     if (seg[1] == "customers" && seg.size() <= 4) {
         m.kind = RouteKind::ApiCustomers;
         m.label = seg.size() == 2 ? "/api/v1/customers"
@@ -92,7 +106,7 @@ RouteMatch matchRoute(std::string_view path) {
 bool isApiRoute(RouteKind kind) {
     return kind == RouteKind::ApiList || kind == RouteKind::ApiOne || kind == RouteKind::ApiAction ||
            kind == RouteKind::ApiCustomers || kind == RouteKind::ApiMatchDecisions ||
-           kind == RouteKind::ApiMatchPreview ||
+           kind == RouteKind::ApiMatchPreview || kind == RouteKind::ApiOutbound ||
            kind == RouteKind::ApiUnknown;
 }
 

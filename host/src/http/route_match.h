@@ -10,6 +10,7 @@ namespace switchboard::host::http {
 
 enum class RouteKind {
     Healthz, Readyz, Metrics, Webhook, ApiList, ApiOne, ApiAction, ApiCustomers, ApiMatchDecisions, ApiMatchPreview,
+    ApiOutbound,  // /api/v1/messages, /api/v1/outbox, /api/v1/deadletters[/{id}[/{action}]]
     ApiUnknown,
     Unknown
 };

@@ -5,11 +5,11 @@
 namespace switchboard::host::http {
 
 Router::Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl,
-               customer::CustomerDirectory* customers)
+               customer::CustomerDirectory* customers, outbox::Outbox* outbox)
     : control_(control),
       metrics_(metrics),
       webhooks_(control, std::move(webhookBaseUrl)),
-      api_(control, token, customers) {}
+      api_(control, token, customers, outbox) {}
 
 Reply Router::handle(const RequestContext& request, const RouteMatch& route) const {
     bool get = request.method == "GET";

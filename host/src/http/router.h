@@ -13,7 +13,7 @@ namespace switchboard::host::http {
 class Router {
 public:
     Router(HostControl& control, Metrics& metrics, const ApiToken& token, std::string webhookBaseUrl,
-           customer::CustomerDirectory* customers = nullptr);
+           customer::CustomerDirectory* customers = nullptr, outbox::Outbox* outbox = nullptr);
 
     // May throw: the caller answers 500.
     Reply handle(const RequestContext& request, const RouteMatch& route) const;

@@ -77,6 +77,12 @@ Reply WebhookHandler::handle(const RequestContext& request, const RouteMatch& ro
     r.status = out.status;
     r.headers = safeResponseHeaders(out.headers);
     r.body = std::move(out.body);
+    if (r.status == 503) {
+        // A 503 tells the sender to come back: say when, so providers retry instead of giving up.
+        bool hasRetryAfter = false;
+        for (const auto& [name, value] : r.headers) hasRetryAfter = hasRetryAfter || toLower(name) == "retry-after";
+        if (!hasRetryAfter) r.headers.emplace_back("Retry-After", "1");
+    }
     return r;
 }
 

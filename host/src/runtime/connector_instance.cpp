@@ -3,9 +3,11 @@
 #include "log/log.h"
 #include "runtime/host_services.h"
 #include "runtime/time_format.h"
+#include "store/commit_queue.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <random>
 
 namespace switchboard::host {
@@ -15,6 +17,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kDefaultPollInterval = std::chrono::seconds(10);
 constexpr auto kCommandTimeout = std::chrono::seconds(30);
+constexpr std::chrono::milliseconds kMinBusyPollDelay{1000};
+constexpr std::chrono::milliseconds kMaxBusyPollDelay{30000};
 
 sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
 
@@ -192,6 +196,14 @@ void ConnectorInstance::doPoll() {
         counters_.failures++;
     }
     std::lock_guard lock(mutex_);
+    // A busy store (emit answered RETRY, or the commit queue is over its mark): poll less
+    // often, doubling from 1 s to 30 s while it lasts, instead of refetching in a tight loop.
+    if (s == SB_RETRY || store_.commitQueue().behind()) {
+        pollBackoff_ = std::clamp(pollBackoff_ * 2, kMinBusyPollDelay, kMaxBusyPollDelay);
+        next = std::max(next, pollBackoff_);
+    } else {
+        pollBackoff_ = std::chrono::milliseconds(0);
+    }
     nextPoll_ = Clock::now() + next;
 }
 
@@ -281,6 +293,15 @@ WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, W
     counters_.webhookRequests++;
     std::shared_lock calls(callMutex_);
     if (plugin_ == nullptr || state_ != InstanceState::Running) return WebhookOutcome::Unavailable;
+    if (store_.commitQueue().behind()) {
+        // The store is behind: answer at once, before the plugin parses anything, so load
+        // beyond what the store can commit costs neither memory nor a waiting thread.
+        metrics_.add("switchboard_webhook_backpressure_total", {{"instance", name()}});
+        response = WebhookResponse{503,
+                                   {{"Content-Type", "application/json"}, {"Retry-After", "1"}},
+                                   nlohmann::json{{"error", "the store is behind; retry later"}}.dump()};
+        return WebhookOutcome::Handled;
+    }
 
     std::vector<sb_kv> headers;
     headers.reserve(request.headers.size());
@@ -332,6 +353,37 @@ WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, W
         wake_.notify_all();
     }
     return WebhookOutcome::Handled;
+}
+
+SinkSendResult ConnectorInstance::send(const sb_message& message) {
+    if (!spec_.plugin->descriptor().send)
+        return {SinkCall::NotASink, SB_UNSUPPORTED, "connector '" + name() + "' cannot send (not a sink)", {}, 0};
+    SinkSendResult out;
+    std::shared_lock calls(callMutex_);
+    if (plugin_ == nullptr || state_ != InstanceState::Running)
+        return {SinkCall::NotRunning, SB_RETRY,
+                "connector '" + name() + "' is " + instanceStateName(state_) + ", not running", {}, 0};
+    char providerId[512] = {0};
+    sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
+    ErrBuf err;
+    out.status = spec_.plugin->descriptor().send(plugin_, &message, &result, err.abi());
+    providerId[sizeof providerId - 1] = '\0';  // a plugin that ignored the capacity
+    out.providerMessageId = providerId;
+    out.retryAfterMs = result.retry_after_ms;
+    if (out.status != SB_OK) {
+        out.error = err.text("the plugin gave no reason");
+        counters_.failures++;
+        Logger::instance().write(out.status == SB_RETRY ? LogLevel::Warn : LogLevel::Error, scope_,
+                                 std::string("send returned ") + statusName(out.status) + ": " + out.error);
+    }
+    if (out.status == SB_FAIL_FATAL) {
+        calls.unlock();
+        std::lock_guard lock(mutex_);
+        restartRequested_ = true;  // the supervisor throws the instance away and starts again
+        ++requested_;
+        wake_.notify_all();
+    }
+    return out;
 }
 
 ConnectorStatus ConnectorInstance::status() const {

@@ -62,6 +62,9 @@ public:
     ControlResult restart();
 
     WebhookOutcome handleWebhook(const WebhookRequest& request, WebhookResponse& response);
+    // Calls the plugin's send (concurrently with webhooks, as plugin.h allows). NotRunning
+    // unless the instance is running; FAIL_FATAL restarts the instance like a webhook's does.
+    SinkSendResult send(const sb_message& message);
 
     ConnectorStatus status() const;
     InstanceState state() const { return state_.load(); }
@@ -115,6 +118,7 @@ private:
     std::chrono::steady_clock::time_point nextRetry_{};
     std::chrono::steady_clock::time_point nextPoll_{};
     std::chrono::milliseconds currentBackoff_{0};
+    std::chrono::milliseconds pollBackoff_{0};  // while the store is busy (doPoll)
     bool polling_ = false;
     std::string lastError_;
     std::string lastErrorAt_;

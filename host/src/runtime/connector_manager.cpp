@@ -116,6 +116,12 @@ WebhookOutcome ConnectorManager::dispatchWebhook(const std::string& name, const 
     return instance->handleWebhook(request, response);
 }
 
+SinkSendResult ConnectorManager::sendMessage(const std::string& name, const sb_message& message) {
+    auto instance = find(name);
+    if (!instance) return {SinkCall::NotFound, SB_UNSUPPORTED, "no connector instance named '" + name + "'", {}, 0};
+    return instance->send(message);
+}
+
 bool ConnectorManager::ready(std::string& why) const {
     std::shared_lock lock(mutex_);
     publishStates();

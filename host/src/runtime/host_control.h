@@ -3,6 +3,8 @@
 // tests substitute a fake.
 #pragma once
 
+#include <switchboard/plugin.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,6 +67,22 @@ enum class WebhookOutcome {
     Unavailable,  // instance not running (paused, failed, backoff): answer 503
 };
 
+// What happened when the outbox handed a message to a sink instance.
+enum class SinkCall {
+    Called,      // the plugin's send ran: see status
+    NotFound,    // no instance of that name (removed from config?)
+    NotASink,    // the instance's plugin cannot send
+    NotRunning,  // paused, failed, backing off or starting: try later
+};
+
+struct SinkSendResult {
+    SinkCall call = SinkCall::Called;
+    sb_status status = SB_OK;
+    std::string error;              // the plugin's reason (or the host's, when not called)
+    std::string providerMessageId;  // with SB_OK, when the sink gave one
+    uint32_t retryAfterMs = 0;      // with SB_RETRY: the sink's minimum delay
+};
+
 class HostControl {
 public:
     virtual ~HostControl() = default;
@@ -78,6 +96,12 @@ public:
     // Ready when the store is open and every enabled instance has been started once
     // (running, or failed and reported). why explains a false answer.
     virtual bool ready(std::string& why) const = 0;
+    // Hands one outbound message to a sink instance's send (the outbox's dispatcher calls it).
+    // The message is borrowed for the call.
+    virtual SinkSendResult sendMessage(const std::string& instance, const sb_message& message) {
+        (void)message;
+        return {SinkCall::NotFound, SB_UNSUPPORTED, "no connector instance named '" + instance + "'", {}, 0};
+    }
 };
 
 }  // namespace switchboard::host

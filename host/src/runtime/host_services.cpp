@@ -2,11 +2,15 @@
 
 #include "log/log.h"
 #include "runtime/connector_instance.h"
+#include "runtime/delivery_reports.h"
 #include "runtime/message_codec.h"
 #include "runtime/time_format.h"
+#include "store/commit_queue.h"
 
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 
 namespace switchboard::host {
@@ -47,6 +51,14 @@ int hostLogEnabled(sb_host_instance_host_ptr, sb_log_level level) noexcept {
     return Logger::instance().enabled(toLevel(level)) ? 1 : 0;
 }
 
+// Backpressure refusals come in bursts: one warning per 10 s is enough (the metric counts all).
+bool shouldLogBackpressure() {
+    static std::atomic<int64_t> lastMs{0};
+    const int64_t now = nowUnixMs();
+    int64_t last = lastMs.load();
+    return now - last >= 10000 && lastMs.compare_exchange_strong(last, now);
+}
+
 sb_status hostEmit(sb_host_instance_host_ptr inst, const sb_emit_batch* batch, sb_emit_outcome* outcomes,
                    sb_errbuf err) noexcept {
     try {
@@ -60,6 +72,7 @@ sb_status hostEmit(sb_host_instance_host_ptr inst, const sb_emit_batch* batch, s
             writeErr(err, "emit: message_count is set but messages is NULL");
             return SB_FAIL_DATA;
         }
+        const auto started = std::chrono::steady_clock::now();  // receipt, for switchboard_ingest_seconds
         const int64_t receivedAt = nowUnixMs();
         std::vector<MessageRecord> records(batch->message_count);
         std::string firstError;
@@ -72,6 +85,8 @@ sb_status hostEmit(sb_host_instance_host_ptr inst, const sb_emit_batch* batch, s
             }
         }
         owner.counters().received += batch->message_count;
+        owner.metrics().add("switchboard_messages_received_total", {{"instance", owner.name()}},
+                            static_cast<double>(batch->message_count));
         if (!firstError.empty()) {
             owner.countRejected("invalid_message");
             Logger::instance().write(LogLevel::Warn, owner.logScope(), firstError + " (batch not stored)");
@@ -81,7 +96,18 @@ sb_status hostEmit(sb_host_instance_host_ptr inst, const sb_emit_batch* batch, s
         std::optional<Checkpoint> checkpoint;
         if (!view(batch->checkpoint_key).empty())
             checkpoint = Checkpoint{std::string(view(batch->checkpoint_key)), std::string(view(batch->checkpoint_value))};
-        auto results = owner.store().commit(records, checkpoint, owner.name());
+        std::vector<CommitOutcome> results;
+        try {
+            results = owner.store().commitQueue().commit(CommitBatch{std::move(records), checkpoint, owner.name()});
+        } catch (const StoreBehind& e) {
+            // Backpressure, not a fault: the source retries (a webhook answers 503).
+            owner.countRejected("store_behind");
+            if (shouldLogBackpressure())
+                Logger::instance().write(LogLevel::Warn, owner.logScope(),
+                                         std::string("emit refused: ") + e.what() + "; the source will retry");
+            writeErr(err, std::string("emit: ") + e.what() + "; retry later");
+            return SB_RETRY;
+        }
         uint64_t stored = 0, duplicates = 0;
         for (size_t i = 0; i < results.size(); ++i) {
             bool dup = results[i] == CommitOutcome::Duplicate;
@@ -91,7 +117,8 @@ sb_status hostEmit(sb_host_instance_host_ptr inst, const sb_emit_batch* batch, s
         owner.counters().stored += stored;
         owner.counters().duplicates += duplicates;
         const Labels labels{{"instance", owner.name()}};
-        owner.metrics().add("switchboard_messages_received_total", labels, static_cast<double>(records.size()));
+        owner.metrics().observe("switchboard_ingest_seconds", labels,
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         owner.metrics().add("switchboard_messages_stored_total", labels, static_cast<double>(stored));
         owner.metrics().add("switchboard_messages_duplicate_total", labels, static_cast<double>(duplicates));
         return SB_OK;
@@ -170,6 +197,7 @@ const sb_host_api kHostApi = {
     &hostCheckpointPut,
     &hostCounterAdd,
     &hostGaugeSet,
+    &hostReportDelivery,  // since 1.1: runtime/delivery_reports.cpp
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "customer/customer_ids.h"
 #include "customer/privacy.h"
+#include "store/commit_queue.h"
 
 #include <chrono>
 #include <filesystem>
@@ -160,6 +161,29 @@ const char* const kMigrations[] = {
          first_seen_ms INTEGER NOT NULL,
          PRIMARY KEY (match_key, partner_key));
        CREATE INDEX identity_partners_partner ON identity_partners (partner_key);)",
+    // The durable outbox (outbox/outbox.h) and the delivery status of outbound interactions.
+    // An outbox row is pending (next_attempt_at_ms says when), sent, or dead (the DLQ).
+    R"(CREATE TABLE outbox (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         message_id INTEGER NOT NULL,
+         connector TEXT NOT NULL,
+         kind TEXT NOT NULL DEFAULT 'message',
+         origin TEXT NOT NULL DEFAULT '',
+         idempotency_key TEXT NOT NULL,
+         state TEXT NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at_ms INTEGER NOT NULL,
+         enqueued_at_ms INTEGER NOT NULL,
+         created_at_ms INTEGER NOT NULL,
+         updated_at_ms INTEGER NOT NULL,
+         last_error TEXT NOT NULL DEFAULT '',
+         payload_json TEXT NOT NULL,
+         UNIQUE (idempotency_key));
+       CREATE INDEX outbox_due ON outbox (state, next_attempt_at_ms);
+       ALTER TABLE messages ADD COLUMN delivery_status TEXT;
+       ALTER TABLE messages ADD COLUMN delivery_detail TEXT;
+       ALTER TABLE messages ADD COLUMN provider_message_id TEXT;
+       CREATE INDEX messages_provider_id ON messages (connector, provider_message_id);)",
 };
 
 std::once_flag registerSqlite, registerPostgres;
@@ -202,6 +226,8 @@ Store::Store(const config::StoreConfig& config, std::shared_ptr<customer::Identi
         loadErasureKey();
         if (dialect_.isPostgres()) *session_ << "SELECT pg_advisory_unlock(" + std::to_string(kSchemaLockKey) + ")", now;
         resolvePending();
+        queue_ = std::make_unique<CommitQueue>(
+            config.commit, [this](const std::vector<const CommitBatch*>& batches) { return commitGroup(batches); });
     } catch (const Poco::Exception& e) {
         const std::string text = e.displayText();
         throw std::runtime_error("cannot open store " + path_ + ": " +
@@ -261,7 +287,9 @@ void Store::openPostgres(const std::string& conninfo) {
     }
 }
 
-Store::~Store() = default;
+Store::~Store() {
+    if (queue_) queue_->stop();  // commits what is queued, while the session is still open
+}
 
 int64_t Store::readSchemaVersion() {
     if (!dialect_.isPostgres()) {
@@ -390,10 +418,64 @@ int Store::schemaVersion() {
 
 std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messages,
                                          const std::optional<Checkpoint>& checkpoint, const std::string& connector) {
+    return queue_->commit(CommitBatch{messages, checkpoint, connector});
+}
+
+std::vector<BatchResult> Store::commitGroup(const std::vector<const CommitBatch*>& batches) {
+    auto results = commitGroupLocked(batches);
+    if (afterCommitHook_) afterCommitHook_();
+    return results;
+}
+
+std::vector<BatchResult> Store::commitGroupLocked(const std::vector<const CommitBatch*>& batches) {
     std::lock_guard lock(mutex_);
+    std::vector<BatchResult> results(batches.size());
+    try {
+        // SQLite: take the write lock once for the whole group (a deferred BEGIN would wait
+        // for it again at each batch's first write while another process holds it).
+        if (dialect_.isPostgres()) session_->begin();
+        else *session_ << "BEGIN IMMEDIATE", now;
+    } catch (const Poco::Exception& e) {
+        throw std::runtime_error("cannot begin a transaction on " + path_ + ": " + e.displayText());
+    }
+    try {
+        for (size_t i = 0; i < batches.size(); ++i) {
+            const CommitBatch& batch = *batches[i];
+            *session_ << "SAVEPOINT sb_batch", now;
+            try {
+                results[i].outcomes = commitBatch(batch.messages, batch.checkpoint, batch.connector);
+                *session_ << "RELEASE SAVEPOINT sb_batch", now;
+            } catch (const std::exception& e) {
+                // This batch only: undo its writes and keep the others. If even that fails,
+                // the transaction is gone and the outer catch fails the whole group.
+                const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+                results[i].outcomes.clear();
+                results[i].error = poco ? poco->displayText() : std::string(e.what());
+                *session_ << "ROLLBACK TO SAVEPOINT sb_batch", now;
+                *session_ << "RELEASE SAVEPOINT sb_batch", now;
+            }
+        }
+        if (dialect_.isPostgres()) session_->commit();
+        else *session_ << "COMMIT", now;
+    } catch (const std::exception& e) {
+        const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+        const std::string why = poco ? poco->displayText() : std::string(e.what());
+        try {
+            if (dialect_.isPostgres()) session_->rollback();
+            else *session_ << "ROLLBACK", now;
+        } catch (const std::exception&) {
+            // SQLite may have rolled back already (disk full, I/O error): nothing left to undo.
+        }
+        throw std::runtime_error("the commit to " + path_ + " failed: " + why);
+    }
+    return results;
+}
+
+std::vector<CommitOutcome> Store::commitBatch(const std::vector<MessageRecord>& messages,
+                                              const std::optional<Checkpoint>& checkpoint,
+                                              const std::string& connector) {
     std::vector<CommitOutcome> outcomes;
     outcomes.reserve(messages.size());
-    Poco::Data::Transaction tx(*session_);
     for (const auto& m : messages) {
         // A redelivery of a message whose person was erased is acknowledged, never stored again.
         if (customer::isErasedMessage(*sql_, erasureKey_, m.connector, m.sourceId)) {
@@ -439,7 +521,6 @@ std::vector<CommitOutcome> Store::commit(const std::vector<MessageRecord>& messa
                      "updated_at_ms = excluded.updated_at_ms",
             use(conn), use(key), use(value), use(at), now;
     }
-    tx.commit();
     return outcomes;
 }
 

@@ -61,6 +61,10 @@ struct Checkpoint {
     std::string value;
 };
 
+class CommitQueue;   // store/commit_queue.h
+struct CommitBatch;  // store/commit_queue.h
+struct BatchResult;  // store/commit_queue.h
+
 class Store {
 public:
     // Opens (creating when absent) and migrates the file to the current schema. Throws
@@ -78,13 +82,24 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    // One transaction: every message (dedupe on connector+sourceId) plus the checkpoint.
+    // One atomic batch: every message (dedupe on connector+sourceId) plus the checkpoint. Goes
+    // through the commit queue (grouped with other batches in one transaction); throws
+    // StoreBehind or CommitFailed (store/commit_queue.h) when not committed.
     std::vector<CommitOutcome> commit(const std::vector<MessageRecord>& messages,
                                       const std::optional<Checkpoint>& checkpoint, const std::string& connector);
+    // The group commit queue every commit goes through (emits use it directly).
+    CommitQueue& commitQueue() { return *queue_; }
+    // Commits several batches in ONE transaction, each in its own savepoint: a batch that fails
+    // is rolled back alone and gets its error; throws when the transaction itself fails.
+    // Called by the commit queue's writer thread.
+    std::vector<BatchResult> commitGroup(const std::vector<const CommitBatch*>& batches);
 
     // Runs after resolution and threading of each newly stored inbound message, in the same
     // transaction: what it writes commits (or rolls back) with the message. Set before use.
     void setInboundHook(InboundHook hook) { inboundHook_ = std::move(hook); }
+    // Runs after each group transaction commits (outside the store's lock): what the inbound
+    // hook wrote is now visible to other sessions (the outbox dispatcher is woken here).
+    void setAfterCommitHook(std::function<void()> hook) { afterCommitHook_ = std::move(hook); }
 
     std::optional<std::string> checkpoint(const std::string& connector, const std::string& key);
     void putCheckpoint(const std::string& connector, const std::string& key, const std::string& value);
@@ -116,15 +131,21 @@ private:
     int64_t readSchemaVersion();
     void resolvePending();
     void loadErasureKey();
+    std::vector<BatchResult> commitGroupLocked(const std::vector<const CommitBatch*>& batches);
+    // One batch's writes inside the open transaction (mutex_ held).
+    std::vector<CommitOutcome> commitBatch(const std::vector<MessageRecord>& messages,
+                                           const std::optional<Checkpoint>& checkpoint, const std::string& connector);
     std::string erasureKey_;
     std::string path_;
     std::shared_ptr<customer::IdentityResolver> resolver_;
     std::shared_ptr<customer::ConversationThreader> threader_;
     InboundHook inboundHook_;
+    std::function<void()> afterCommitHook_;
     SqlDialect dialect_;
     std::mutex mutex_;  // one writer: SQLite serializes writers anyway; PostgreSQL: one session
     std::unique_ptr<Poco::Data::Session> session_;
     std::unique_ptr<Sql> sql_;  // session_ with the dialect's placeholders
+    std::unique_ptr<CommitQueue> queue_;  // last: its writer stops before the session closes
 };
 
 }  // namespace switchboard::host

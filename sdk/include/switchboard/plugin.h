@@ -74,7 +74,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 0
+#define SB_ABI_VERSION_MINOR 1
 
 #define SB_ENTRY_SYMBOL "switchboard_plugin_descriptor"
 
@@ -300,6 +300,27 @@ typedef struct sb_send_result {
     size_t provider_message_id_capacity;
 } sb_send_result;
 
+/* Delivery receipts (since 1.1): what a channel said later about an outbound message the
+ * host sent through this instance, matched by the provider message id the sink returned in
+ * sb_send_result. Passed to sb_host_api.report_delivery; borrowed for the call. */
+typedef enum sb_delivery_status {
+    SB_DELIVERY_QUEUED = 0,      /* accepted by the provider, not yet handed on */
+    SB_DELIVERY_SENT = 1,        /* handed to the carrier / mail server */
+    SB_DELIVERY_DELIVERED = 2,   /* reached the recipient's device or mailbox */
+    SB_DELIVERY_READ = 3,        /* opened or read by the recipient */
+    SB_DELIVERY_FAILED = 4,      /* the provider gave up (error_code/detail say why) */
+    SB_DELIVERY_UNDELIVERED = 5  /* the carrier could not deliver it */
+} sb_delivery_status;
+
+typedef struct sb_delivery_report {
+    uint32_t struct_size;
+    sb_str provider_message_id; /* as written into sb_send_result.provider_message_id; required */
+    sb_delivery_status status;
+    sb_str error_code;          /* the provider's code for failed/undelivered; may be empty */
+    sb_str detail;              /* human-readable detail; may be empty */
+    int64_t occurred_at_ms;     /* when the provider saw it, Unix ms; 0 when unknown */
+} sb_delivery_report;
+
 /* Poll results (sources that pull). */
 typedef struct sb_poll_result {
     uint32_t struct_size;
@@ -346,6 +367,16 @@ typedef struct sb_host_api {
      * levels. */
     void (*counter_add)(sb_host_instance_host_ptr inst, sb_str name, double delta);
     void (*gauge_set)(sb_host_instance_host_ptr inst, sb_str name, double value);
+
+    /* --- since 1.1 (check SB_HAS_FIELD(api, sb_host_api, report_delivery) first) --- */
+
+    /* Record a delivery receipt for an outbound message this instance sent: the host updates
+     * its delivery status in the customer's timeline. Typically called from a webhook that
+     * receives the provider's status callbacks.
+     * SB_FAIL_DATA: no outbound message of this instance has that provider id, or the
+     * report is malformed (errbuf says which). SB_RETRY: the store is busy. */
+    sb_status (*report_delivery)(sb_host_instance_host_ptr inst, const sb_delivery_report* report,
+                                 sb_errbuf err);
 } sb_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -397,11 +428,14 @@ typedef struct sb_plugin_descriptor {
 /* The one exported entry point. Returns a static descriptor; must not fail or allocate. */
 typedef const sb_plugin_descriptor* (*sb_entry_fn)(void);
 
-/* Layout sizes of the 1.0 structs: the smallest a host accepts. */
+/* Layout sizes of the 1.0 structs: the smallest a host accepts (and a 1.x plugin needs). */
 #define SB_PLUGIN_DESCRIPTOR_SIZE_1_0 \
     (offsetof(sb_plugin_descriptor, send) + sizeof(((sb_plugin_descriptor*)0)->send))
 #define SB_HOST_API_SIZE_1_0 \
     (offsetof(sb_host_api, gauge_set) + sizeof(((sb_host_api*)0)->gauge_set))
+/* Layout size of the 1.1 host services table (adds report_delivery). */
+#define SB_HOST_API_SIZE_1_1 \
+    (offsetof(sb_host_api, report_delivery) + sizeof(((sb_host_api*)0)->report_delivery))
 
 #ifdef __cplusplus
 } /* extern "C" */

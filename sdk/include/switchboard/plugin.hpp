@@ -350,6 +350,23 @@ public:
     // ABI minor version of the host: check before calling services added after 1.0.
     uint32_t abiMinor() const { return api_->abi_minor; }
 
+    // True when the host offers delivery receipts (a 1.1 host or newer).
+    bool canReportDelivery() const {
+        return SB_HAS_FIELD(api_, sb_host_api, report_delivery) && api_->report_delivery != nullptr;
+    }
+    // Since 1.1: a receipt for an outbound message this instance sent, matched by the
+    // provider id its send returned. On an older host: UNSUPPORTED, nothing recorded.
+    Result reportDelivery(std::string_view providerMessageId, sb_delivery_status status,
+                          std::string_view errorCode = {}, std::string_view detail = {},
+                          int64_t occurredAtMs = 0) const {
+        if (!canReportDelivery()) return Result::unsupported("the host does not take delivery receipts (ABI < 1.1)");
+        sb_delivery_report report{static_cast<uint32_t>(sizeof(sb_delivery_report)), span(providerMessageId),
+                                  status, span(errorCode), span(detail), occurredAtMs};
+        char buf[SB_ERRBUF_MIN_CAPACITY] = {0};
+        sb_status s = api_->report_delivery(inst_, &report, sb_errbuf{buf, sizeof buf});
+        return Result(s, buf);
+    }
+
 private:
     const sb_host_api* api_;
     sb_host_instance_host_ptr inst_;
