@@ -172,6 +172,17 @@ TEST_P(HostRunOn, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
     EXPECT_EQ(kept["counters"]["stored"], 1);
     EXPECT_EQ(kept["counters"]["restarts"], 0);
 
+    // Routing rules are read at start: a change says so, also on every later reload
+    // (the comparison is with what runs, not with the last file read).
+    const std::string rules = "routing:\n  rules:\n    - name: cards\n      when: { keywords: [card] }\n"
+                              "      then: { queue: cards }\n";
+    const std::string warning = "routing or outbox settings changed; they take effect after a restart";
+    host.reload(kChat + "  - name: new-chat\n    plugin: webchat\n", rules);
+    EXPECT_TRUE(eventually([&] { return host.output().find(warning) != std::string::npos; })) << host.output();
+    const size_t first = host.output().find(warning);
+    host.reload(kChat + "  - name: new-chat\n    plugin: webchat\n", rules);
+    EXPECT_TRUE(eventually([&] { return host.output().find(warning, first + 1) != std::string::npos; }));
+
     // A broken config on reload is refused and the running one stays.
     host.reload("  - name: x\n    plugin: webcaht\n");
     EXPECT_TRUE(eventually([&] { return host.output().find("reload refused") != std::string::npos; }));

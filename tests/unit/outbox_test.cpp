@@ -339,3 +339,67 @@ TEST_P(OutboxOn, ErasureRemovesTheCustomersOutboxRowsAndTheirPayloads) {
     EXPECT_EQ(bobRows, 1);
     EXPECT_EQ(box->replay(dead.outboxId).status, 404);
 }
+
+TEST_P(OutboxOn, AWithheldOrUnusableNumberIsNeverARecipient) {
+    // The customer wrote once from a withheld number, later from a real one.
+    std::string ana = inbound("chat", "webchat", "c1", 1000, {{"email", "ana@x.pt", ""}, {"phone", "anonymous", ""}});
+    auto none = enqueue({.customerId = ana, .connector = "sms"});
+    EXPECT_EQ(none.httpStatus, 409) << none.error;
+    EXPECT_NE(none.error.find("no address"), std::string::npos) << none.error;
+    inbound("chat", "webchat", "c2", 2000, {{"email", "ana@x.pt", ""}, {"phone", "912 345 678", ""}});
+    auto r = enqueue({.customerId = ana, .connector = "sms"});
+    ASSERT_TRUE(r.accepted) << r.error;
+    std::string payload;
+    store->withSession([&](Sql& s) {
+        int64_t id = r.outboxId;
+        s << "SELECT payload_json FROM outbox WHERE id = ?", use(id), into(payload), now;
+    });
+    auto p = nlohmann::json::parse(payload);
+    ASSERT_EQ(p["recipients"].size(), 1u) << payload;
+    EXPECT_EQ(p["recipients"][0]["value"], "+351912345678");
+}
+
+TEST_P(OutboxOn, TheKeyOfADeletedDeadLetterStaysSpent) {
+    std::string ana = inbound("chat", "webchat", "c1", 1000, {{"phone", "+351912345678", ""}});
+    sinks.script = {{SinkCall::Called, SB_FAIL_DATA, "rejected", {}, 0}};
+    auto dead = enqueue({.customerId = ana, .connector = "sms", .idempotencyKey = "order-1"});
+    box->dispatchDue();
+    ASSERT_EQ(outboxState(dead.outboxId), "dead");
+    ASSERT_EQ(box->remove(dead.outboxId).status, 200);
+    auto again = enqueue({.customerId = ana, .connector = "sms", .idempotencyKey = "order-1"});
+    EXPECT_FALSE(again.accepted);
+    EXPECT_EQ(again.httpStatus, 409);
+    EXPECT_NE(again.error.find("use a new key"), std::string::npos) << again.error;
+    EXPECT_TRUE(enqueue({.customerId = ana, .connector = "sms", .idempotencyKey = "order-2"}).accepted);
+}
+
+TEST_P(OutboxOn, AnOptOutWhileTheMessageWaitsStopsItsRetries) {
+    std::string ana = inbound("chat", "webchat", "c1", 1000, {{"phone", "+351912345678", ""}});
+    sinks.script = {{SinkCall::Called, SB_RETRY, "gateway busy", {}, 0}};
+    auto r = enqueue({.customerId = ana, .connector = "sms", .text = "your code is 1234"});
+    ASSERT_TRUE(r.accepted) << r.error;
+    box->dispatchDue();
+    ASSERT_EQ(outboxState(r.outboxId), "pending");
+    ASSERT_EQ(sinks.sentTexts.size(), 0u);
+    // The customer texts STOP before the retry.
+    const std::string key = resolver->normalizer().normalize(customer::IdentityType::Phone, "+351912345678").matchKey;
+    store->withSession([&](Sql& s) {
+        std::string k = key;
+        s << "INSERT INTO consents (match_key, purpose, status, source, updated_at_ms) VALUES (?, 'service', "
+             "'opted_out', 'sms STOP', 2)",
+            use(k), now;
+    });
+    int64_t attemptsBefore = 0, attemptsAfter = 0;
+    outboxState(r.outboxId, &attemptsBefore);
+    for (int i = 0; i < 200 && outboxState(r.outboxId) == "pending"; ++i) {
+        box->dispatchDue();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(outboxState(r.outboxId, &attemptsAfter), "dead");
+    EXPECT_EQ(attemptsAfter, attemptsBefore);  // the sink was not called again
+    EXPECT_TRUE(sinks.sentTexts.empty());
+    auto dead = box->list("dead", 10, INT64_MAX);
+    ASSERT_EQ(dead.body["items"].size(), 1u);
+    EXPECT_NE(dead.body["items"][0]["last_error"].get<std::string>().find("opted out of service"), std::string::npos)
+        << dead.body.dump();
+}

@@ -64,8 +64,20 @@ void reload(const std::string& file, config::HostConfig& running, ConnectorManag
         ia.sourcePriority != ib.sourcePriority || ia.limits != ib.limits || ia.limitWindowMs != ib.limitWindowMs ||
         running.threading.continuationWindow != next.config->threading.continuationWindow)
         logWarn("identity or threading settings changed; they take effect after a restart of switchboard");
+    if (running.routing != next.config->routing || running.outbox != next.config->outbox)
+        logWarn("routing or outbox settings changed; they take effect after a restart of switchboard");
     server.setApiToken(b.apiToken);
+    // Live: connectors, the log and the API token. The rest stays as in effect, so the next
+    // reload compares against what actually runs.
+    const config::HostConfig inEffect = running;
     running = *next.config;
+    running.store = inEffect.store;
+    running.identity = inEffect.identity;
+    running.threading = inEffect.threading;
+    running.routing = inEffect.routing;
+    running.outbox = inEffect.outbox;
+    running.server = inEffect.server;
+    running.server.apiToken = b.apiToken;
     ApplySummary s = manager.apply(std::move(next.plan.instances));
     logInfo("configuration reloaded", {{"added", join(s.added)},
                                        {"removed", join(s.removed)},

@@ -21,6 +21,8 @@ struct OutboxConfig {
     // sent again after the lease (at least once), and other hosts sharing the store skip it
     // meanwhile. Keep it longer than the slowest send.
     std::chrono::milliseconds claimLease{std::chrono::seconds(60)};
+
+    bool operator==(const OutboxConfig&) const = default;
 };
 
 }  // namespace switchboard::host::config

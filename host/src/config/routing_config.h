@@ -22,6 +22,8 @@ struct BusinessHoursConfig {
     // weekday 0 = Monday .. 6 = Sunday → [start, end) in minutes after local midnight (end ≤ 1440).
     std::map<int, std::vector<std::pair<int, int>>> open;
     std::vector<std::string> holidays;  // local dates YYYY-MM-DD
+
+    bool operator==(const BusinessHoursConfig&) const = default;
 };
 
 // A customer attribute test: any of values (case-insensitive), or a numeric comparison.
@@ -30,6 +32,8 @@ struct AttributeCondition {
     std::vector<std::string> anyOf;
     std::string op;  // "", ">", ">=", "<", "<=" (with number)
     double number = 0;
+
+    bool operator==(const AttributeCondition&) const = default;
 };
 
 // All set conditions must hold; a list means "any of". Empty: the rule matches everything.
@@ -43,6 +47,8 @@ struct RuleConditions {
     std::vector<std::string> identities;  // identity types, any of present on the message
     std::string businessHours;            // open in these hours
     std::string outsideBusinessHours;     // closed in these hours
+
+    bool operator==(const RuleConditions&) const = default;
 };
 
 // A message sent by a rule: a reply or confirmation to the customer, or a forward.
@@ -52,6 +58,8 @@ struct MessageAction {
     std::string subject;  // templates (routing/templates.h)
     std::string text;
     std::string purpose = "service";
+
+    bool operator==(const MessageAction&) const = default;
 };
 
 struct CaseAction {
@@ -60,6 +68,8 @@ struct CaseAction {
     std::string queue;              // default: the rule's queue
     std::string priority;           // default: the rule's priority
     std::string subject;            // template; default: the message's subject
+
+    bool operator==(const CaseAction&) const = default;
 };
 
 struct RuleActions {
@@ -70,6 +80,8 @@ struct RuleActions {
     std::vector<MessageAction> replies;
     std::vector<CaseAction> cases;
     std::vector<std::string> forwards;  // sink connector instances
+
+    bool operator==(const RuleActions&) const = default;
 };
 
 struct RoutingRule {
@@ -78,6 +90,8 @@ struct RoutingRule {
     RuleConditions when;
     RuleActions then;
     bool continueAfterMatch = false;
+
+    bool operator==(const RoutingRule&) const = default;
 };
 
 // Where an action names a connector instance, checked against connectors: once all is read.
@@ -87,12 +101,16 @@ struct ConnectorReference {
     std::string file;
     int line = 0;
     int column = 0;
+
+    bool operator==(const ConnectorReference&) const = default;
 };
 
 struct RoutingConfig {
     std::vector<BusinessHoursConfig> businessHours;
     std::vector<RoutingRule> rules;
     std::vector<ConnectorReference> connectorReferences;
+
+    bool operator==(const RoutingConfig&) const = default;
 };
 
 // Errors for actions naming a connector instance that is not in connectors:.

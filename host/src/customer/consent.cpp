@@ -24,6 +24,10 @@ bool consentAllows(const std::string& purpose, const std::string& status) {
     return status != "opted_out";
 }
 
+std::string consentRefusal(const std::string& address, const std::string& purpose, const std::string& status) {
+    return address + (status == "opted_out" ? " opted out of " : " has not opted in to ") + purpose + " messages";
+}
+
 nlohmann::json consentJson(Sql& s, const std::string& matchKey) {
     std::vector<std::string> purposes, statuses, sources;
     std::vector<int64_t> at;

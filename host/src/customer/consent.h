@@ -20,6 +20,9 @@ std::string consentStatus(Sql& session, const std::string& matchKey, const std::
 // service messages go unless opted out; marketing needs an explicit opt-in.
 bool consentAllows(const std::string& purpose, const std::string& status);
 
+// Why a message for purpose may not go to address ("phone:+351..."), given its status.
+std::string consentRefusal(const std::string& address, const std::string& purpose, const std::string& status);
+
 // {"<purpose>": {"status", "source", "updated_at"}} for one address (the customer view).
 nlohmann::json consentJson(Sql& session, const std::string& matchKey);
 

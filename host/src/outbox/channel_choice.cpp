@@ -51,6 +51,9 @@ struct Candidate {
     std::string matchKey;
 };
 
+// A withheld, unparseable or alphanumeric sender cannot be written back to (a short code can).
+bool reachable(const customer::NormalizedIdentity& id) { return id.matchable || id.flag == "short_code"; }
+
 std::vector<Candidate> senderCandidates(const std::string& normalizedJson,
                                         const customer::IdentityNormalizer& normalizer) {
     std::vector<Candidate> out;
@@ -61,7 +64,8 @@ std::vector<Candidate> senderCandidates(const std::string& normalizedJson,
         auto type = customer::parseIdentityType(i.value("type", ""));
         if (!type) continue;
         auto norm = normalizer.normalize(*type, i.value("value", ""), i.value("scope", ""));
-        out.push_back({{i.value("type", ""), norm.normalized, norm.scope}, norm.matchKey});
+        if (!reachable(norm)) continue;
+        out.push_back({{i.value("type", ""), norm.normalized, norm.scope, norm.matchKey}, norm.matchKey});
     }
     return out;
 }
@@ -69,11 +73,15 @@ std::vector<Candidate> senderCandidates(const std::string& normalizedJson,
 std::vector<Candidate> identityCandidates(Sql& s, const std::string& customerId, const std::string& type) {
     std::vector<std::string> raws, scopes, keys;
     std::string cid = customerId, t = type;
+    // Not every stored value can be written to: a blocked placeholder, a shared or
+    // over-cardinality address (support@, a family phone) is not this person's alone, and a
+    // withheld, unparseable or alphanumeric sender cannot be dialled.
     s << "SELECT normalized, scope, match_key FROM identities WHERE customer_id = ? AND type = ? "
+         "AND match_status IN ('usable', 'ambiguous', 'over_limit', 'not_matched_type', 'short_code') "
          "ORDER BY last_seen_ms DESC, id DESC",
         use(cid), use(t), into(raws), into(scopes), into(keys), now;
     std::vector<Candidate> out;
-    for (size_t i = 0; i < raws.size(); ++i) out.push_back({{type, raws[i], scopes[i]}, keys[i]});
+    for (size_t i = 0; i < raws.size(); ++i) out.push_back({{type, raws[i], scopes[i], keys[i]}, keys[i]});
     return out;
 }
 
@@ -152,9 +160,7 @@ DeliveryChoice chooseDelivery(Sql& s, const HostControl& sinks, const customer::
             choice.recipients.push_back(c.recipient);
             if (!fromSender) break;  // one address of the type: the most recently seen that may be used
         } else if (refusedWhy.empty()) {
-            refusedWhy = c.recipient.type + ":" + c.recipient.value +
-                         (status == "opted_out" ? " opted out of " : " has not opted in to ") + request.purpose +
-                         " messages";
+            refusedWhy = customer::consentRefusal(c.recipient.type + ":" + c.recipient.value, request.purpose, status);
         }
     }
     if (choice.recipients.empty())

@@ -34,6 +34,7 @@ struct Recipient {
     std::string type;  // email | phone | external
     std::string value;
     std::string scope;
+    std::string matchKey;  // what consent is kept under: checked again before each send
 };
 
 struct DeliveryChoice {

@@ -1,5 +1,6 @@
 #include "outbox/dispatcher.h"
 
+#include "customer/consent.h"
 #include "log/log.h"
 #include "outbox/backoff.h"
 #include "runtime/time_format.h"
@@ -186,17 +187,18 @@ void Dispatcher::handle(const Claimed& row) {
     const bool tooOld = start - row.enqueuedAtMs >= config_.maxAge.count();
 
     SinkSendResult sent;
+    std::string consentError;
     if (!tooOld) {
         json payload = json::parse(row.payload, nullptr, false);
         if (!payload.is_object()) {
             sent = {SinkCall::Called, SB_FAIL_DATA, "the outbox payload is not valid JSON", {}, 0};
-        } else {
+        } else if (consentError = dropWithdrawnConsent(payload); consentError.empty()) {
             OutboundView view(payload, row.idempotencyKey);
             sent = sinks_.sendMessage(row.connector, view.message);
         }
     }
     const int64_t at = nowUnixMs();
-    const int64_t attempts = row.attempts + (sent.call == SinkCall::Called && !tooOld ? 1 : 0);
+    const int64_t attempts = row.attempts + (sent.call == SinkCall::Called && !tooOld && consentError.empty() ? 1 : 0);
 
     // What to record: state, next attempt, error, message delivery status.
     std::string state = "pending", error, deliveryStatus, deliveryDetail;
@@ -205,6 +207,9 @@ void Dispatcher::handle(const Claimed& row) {
         state = "dead";
         error = "retry budget spent: waited longer than max_age (" + std::to_string(config_.maxAge.count()) +
                 "ms) after " + std::to_string(row.attempts) + " attempt(s)";
+    } else if (!consentError.empty()) {
+        state = "dead";
+        error = consentError;
     } else if (sent.call == SinkCall::NotRunning || sent.call == SinkCall::NotFound) {
         // Not the message's fault: wait without spending an attempt (max_age still applies).
         error = sent.error;
@@ -253,6 +258,28 @@ void Dispatcher::handle(const Claimed& row) {
              "provider_message_id = CASE WHEN ? = '' THEN provider_message_id ELSE ? END WHERE id = ?",
             use(ds), use(ds), use(dd), use(pid), use(pid), use(mid), now;
     });
+}
+
+// Consent is checked again before each attempt: an opt-out that arrives while a message
+// waits (an SMS STOP, PUT .../consent) must stop it. Refused recipients are dropped from
+// the payload; returns why when none is left.
+std::string Dispatcher::dropWithdrawnConsent(json& payload) {
+    const json recipients = payload.value("recipients", json::array());
+    if (recipients.empty()) return "";
+    const std::string purpose = payload.value("purpose", "service");
+    json kept = json::array();
+    std::string why;
+    store_.withSession([&](Sql& s) {
+        for (const auto& r : recipients) {
+            const std::string key = r.is_object() ? r.value("match_key", "") : "";
+            const std::string status = key.empty() ? "" : customer::consentStatus(s, key, purpose);
+            if (key.empty() || customer::consentAllows(purpose, status)) kept.push_back(r);
+            else if (why.empty())
+                why = customer::consentRefusal(r.value("type", "") + ":" + r.value("value", ""), purpose, status);
+        }
+    });
+    payload["recipients"] = kept;
+    return kept.empty() ? "consent: " + why + " after the message was queued; not sent" : "";
 }
 
 void Dispatcher::updateDepth() {

@@ -7,6 +7,8 @@
 #include "runtime/host_control.h"
 #include "store/store.h"
 
+#include <nlohmann/json.hpp>
+
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -33,6 +35,7 @@ private:
     struct Claimed;
     void run();
     void handle(const Claimed& row);
+    std::string dropWithdrawnConsent(nlohmann::json& payload);
     void updateDepth();
 
     Store& store_;

@@ -78,6 +78,15 @@ EnqueueResult Outbox::enqueue(Sql& s, const OutboundRequest& request) {
             again.channel = channels[0];
             return again;
         }
+        // A deleted dead letter leaves its interaction (source id outbox:<key>) in the timeline:
+        // the key stays spent, so a new message cannot take it over.
+        std::vector<int64_t> spent;
+        std::string sourceId = "outbox:" + key;
+        s << "SELECT id FROM messages WHERE source_id = ? AND direction = 'outbound'", use(sourceId), into(spent),
+            now;
+        if (!spent.empty())
+            return refused(409, "idempotency_key '" + key + "' belongs to a message whose dead letter was deleted; "
+                                "use a new key");
     }
 
     auto live = customer::liveCustomerOf(s, request.customerId);
@@ -115,7 +124,7 @@ EnqueueResult Outbox::enqueue(Sql& s, const OutboundRequest& request) {
         request.idempotencyKey.empty() ? customer::newId("ob_") : request.idempotencyKey;
     json recipients = json::array();
     for (const auto& r : choice.recipients)
-        recipients.push_back({{"type", r.type}, {"value", r.value}, {"scope", r.scope}});
+        recipients.push_back({{"type", r.type}, {"value", r.value}, {"scope", r.scope}, {"match_key", r.matchKey}});
     json attributes = json::object();
     for (const auto& [k, v] : request.attributes) attributes[k] = v;
     json payload{{"channel", choice.channel},
