@@ -9,6 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libphonenumber-dev libre2-dev libabsl-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql libpq-dev
+  kannel kannel-extras
   clang-14 libc++-14-dev libc++abi-14-dev
 )
 

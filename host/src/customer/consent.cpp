@@ -19,6 +19,16 @@ std::string consentStatus(Sql& s, const std::string& matchKey, const std::string
     return status.empty() ? "" : status[0];
 }
 
+void recordConsent(Sql& s, const std::string& matchKey, const std::string& purpose, const std::string& status,
+                   const std::string& source, const std::string& evidence, int64_t atMs) {
+    std::string key = matchKey, p = purpose, st = status, src = source, ev = evidence;
+    int64_t at = atMs;
+    s << "INSERT INTO consents (match_key, purpose, status, source, evidence, updated_at_ms) VALUES (?,?,?,?,?,?) "
+         "ON CONFLICT (match_key, purpose) DO UPDATE SET status = excluded.status, source = excluded.source, "
+         "evidence = excluded.evidence, updated_at_ms = excluded.updated_at_ms",
+        use(key), use(p), use(st), use(src), use(ev), use(at), now;
+}
+
 bool consentAllows(const std::string& purpose, const std::string& status) {
     if (purpose == "marketing") return status == "opted_in";
     return status != "opted_out";

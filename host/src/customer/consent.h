@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace switchboard::host {
@@ -15,6 +16,11 @@ namespace switchboard::host::customer {
 
 // "opted_in", "opted_out", or "" when nothing was recorded for that address and purpose.
 std::string consentStatus(Sql& session, const std::string& matchKey, const std::string& purpose);
+
+// Records status for one address and purpose, replacing what was there: the one writer of
+// the consents table (the customer API's PUT .../consent and plugins' report_consent).
+void recordConsent(Sql& session, const std::string& matchKey, const std::string& purpose, const std::string& status,
+                   const std::string& source, const std::string& evidence, int64_t atMs);
 
 // Whether a message for purpose may go to an address whose recorded consent is status:
 // service messages go unless opted out; marketing needs an explicit opt-in.

@@ -433,12 +433,7 @@ DirectoryReply CustomerDirectory::setConsent(const std::string& id, const json& 
             reply = error(409, "customer '" + id + "' has no identity " + identityTypeName(n->type) + ":" + n->normalized);
             return;
         }
-        std::string p = purpose, st = status, source = "api";
-        int64_t at = nowUnixMs();
-        s << "INSERT INTO consents (match_key, purpose, status, source, evidence, updated_at_ms) VALUES (?,?,?,?,?,?) "
-             "ON CONFLICT (match_key, purpose) DO UPDATE SET status = excluded.status, source = excluded.source, "
-             "evidence = excluded.evidence, updated_at_ms = excluded.updated_at_ms",
-            use(key), use(p), use(st), use(source), use(evidence), use(at), now;
+        recordConsent(s, key, purpose, status, "api", evidence, nowUnixMs());
         reply = {200, {{"identity", std::string(identityTypeName(n->type)) + ":" + n->normalized},
                        {"purpose", purpose}, {"status", status}}, ""};
     });

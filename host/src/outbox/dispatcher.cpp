@@ -3,6 +3,7 @@
 #include "customer/consent.h"
 #include "log/log.h"
 #include "outbox/backoff.h"
+#include "runtime/delivery_reports.h"
 #include "runtime/time_format.h"
 #include "store/sql.h"
 
@@ -257,6 +258,7 @@ void Dispatcher::handle(const Claimed& row) {
              "THEN delivery_status ELSE ? END, delivery_detail = ?, "
              "provider_message_id = CASE WHEN ? = '' THEN provider_message_id ELSE ? END WHERE id = ?",
             use(ds), use(ds), use(dd), use(pid), use(pid), use(mid), now;
+        if (!pid.empty()) applyEarlyReceipts(s, row.connector, pid);
     });
 }
 

@@ -27,6 +27,8 @@ void writeErr(sb_errbuf err, const std::string& text) {
     err.data[n] = '\0';
 }
 
+constexpr int64_t kEarlyReceiptKeepMs = 24LL * 3600 * 1000;
+
 // Progress of a message that is on its way; failures are outside this order.
 int progress(std::string_view status) {
     if (status == "queued") return 1;
@@ -53,7 +55,38 @@ std::optional<std::string> deliveryStatusName(sb_delivery_status status) {
 bool deliveryStatusAdvances(std::string_view current, std::string_view next) {
     if (progress(next) == 0) return true;  // failed / undelivered: always recorded
     if (current == "read") return false;   // nothing after read but a failure report
+    // After a failure only news that it arrived after all (delivered, read) is progress.
+    if (!current.empty() && progress(current) == 0) return progress(next) >= progress("delivered");
     return progress(next) >= progress(current);
+}
+
+int applyReceipt(Sql& s, const std::string& connector, const std::string& providerId, const std::string& status,
+                 const std::string& detail) {
+    std::vector<int64_t> ids;
+    std::vector<std::string> current;
+    std::string c = connector, pid = providerId;
+    s << "SELECT id, COALESCE(delivery_status, '') FROM messages WHERE connector = ? AND "
+         "provider_message_id = ? AND direction = 'outbound'",
+        use(c), use(pid), into(ids), into(current), now;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (!deliveryStatusAdvances(current[i], status)) continue;
+        std::string st = status, d = detail;
+        int64_t id = ids[i];
+        s << "UPDATE messages SET delivery_status = ?, delivery_detail = ? WHERE id = ?", use(st), use(d), use(id),
+            now;
+    }
+    return static_cast<int>(ids.size());
+}
+
+void applyEarlyReceipts(Sql& s, const std::string& connector, const std::string& providerId) {
+    std::vector<int64_t> ids;
+    std::vector<std::string> statuses, details;
+    std::string c = connector, pid = providerId;
+    s << "SELECT id, status, detail FROM early_receipts WHERE connector = ? AND provider_message_id = ? ORDER BY id",
+        use(c), use(pid), into(ids), into(statuses), into(details), now;
+    for (size_t i = 0; i < ids.size(); ++i) applyReceipt(s, connector, providerId, statuses[i], details[i]);
+    if (!ids.empty())
+        s << "DELETE FROM early_receipts WHERE connector = ? AND provider_message_id = ?", use(c), use(pid), now;
 }
 
 sb_status hostReportDelivery(sb_host_instance_host_ptr inst, const sb_delivery_report* report,
@@ -78,34 +111,24 @@ sb_status hostReportDelivery(sb_host_instance_host_ptr inst, const sb_delivery_r
         if (!code.empty()) detail = detail.empty() ? code : code + ": " + detail;
         if (!isValidUtf8(detail)) detail = "(detail is not valid UTF-8)";
 
-        bool found = false, applied = false;
+        bool found = false;
         owner.store().inTransaction([&](Sql& s) {
-            std::vector<int64_t> ids;
-            std::vector<std::string> current;
-            std::string connector = owner.name(), pid = providerId;
-            s << "SELECT id, COALESCE(delivery_status, '') FROM messages WHERE connector = ? AND "
-                 "provider_message_id = ? AND direction = 'outbound'",
-                use(connector), use(pid), into(ids), into(current), now;
-            found = !ids.empty();
-            for (size_t i = 0; i < ids.size(); ++i) {
-                if (!deliveryStatusAdvances(current[i], *status)) continue;
-                std::string st = *status, d = detail;
-                int64_t id = ids[i];
-                s << "UPDATE messages SET delivery_status = ?, delivery_detail = ? WHERE id = ?", use(st), use(d),
-                    use(id), now;
-                applied = true;
-            }
+            found = applyReceipt(s, owner.name(), providerId, *status, detail) > 0;
+            if (found) return;
+            // Not (yet) known: the send's answer may still be on its way. Kept a day.
+            int64_t at = nowUnixMs(), expired = at - kEarlyReceiptKeepMs;
+            std::string connector = owner.name(), pid = providerId, st = *status, d = detail;
+            s << "DELETE FROM early_receipts WHERE received_at_ms < ?", use(expired), now;
+            s << "INSERT INTO early_receipts (connector, provider_message_id, status, detail, received_at_ms) "
+                 "VALUES (?,?,?,?,?)",
+                use(connector), use(pid), use(st), use(d), use(at), now;
         });
-        if (!found) {
-            writeErr(err, "report_delivery: no outbound message of '" + owner.name() + "' has provider id '" +
-                              providerId + "'");
-            return SB_FAIL_DATA;
-        }
-        owner.metrics().add("switchboard_outbound_receipts_total", {{"instance", owner.name()}, {"status", *status}});
-        if (!applied)
+        owner.metrics().add("switchboard_outbound_receipts_total",
+                            {{"instance", owner.name()}, {"status", *status}, {"matched", found ? "yes" : "early"}});
+        if (!found)
             Logger::instance().write(LogLevel::Debug, owner.logScope(),
                                      "delivery receipt '" + *status + "' for " + providerId +
-                                         " is older than the status already recorded; kept the newer one");
+                                         " arrived before its send was recorded; kept to apply then");
         return SB_OK;
     } catch (const std::exception& e) {
         writeErr(err, std::string("report_delivery: the store could not record it: ") + e.what());

@@ -2,6 +2,7 @@
 
 #include "log/log.h"
 #include "runtime/connector_instance.h"
+#include "runtime/consent_reports.h"
 #include "runtime/delivery_reports.h"
 #include "runtime/message_codec.h"
 #include "runtime/time_format.h"
@@ -198,6 +199,7 @@ const sb_host_api kHostApi = {
     &hostCounterAdd,
     &hostGaugeSet,
     &hostReportDelivery,  // since 1.1: runtime/delivery_reports.cpp
+    &hostReportConsent,   // since 1.2: runtime/consent_reports.cpp
 };
 
 }  // namespace

@@ -184,6 +184,16 @@ const char* const kMigrations[] = {
        ALTER TABLE messages ADD COLUMN delivery_detail TEXT;
        ALTER TABLE messages ADD COLUMN provider_message_id TEXT;
        CREATE INDEX messages_provider_id ON messages (connector, provider_message_id);)",
+    // Delivery receipts that arrived before the send they report on was recorded
+    // (runtime/delivery_reports.h): kept a day, applied when the provider id is stored.
+    R"(CREATE TABLE early_receipts (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         connector TEXT NOT NULL,
+         provider_message_id TEXT NOT NULL,
+         status TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         received_at_ms INTEGER NOT NULL);
+       CREATE INDEX early_receipts_provider_id ON early_receipts (connector, provider_message_id);)",
 };
 
 std::once_flag registerSqlite, registerPostgres;

@@ -107,6 +107,9 @@ public:
     int64_t messageCount();
     std::optional<MessageRecord> findMessage(const std::string& connector, const std::string& sourceId);
     int schemaVersion();
+    // The identity resolver stored messages are linked with (its normalizer makes match keys);
+    // nullptr when the store was opened without one.
+    const customer::IdentityResolver* resolver() const { return resolver_.get(); }
     // The per-store key of erasure tombstone hashes (customer/privacy.h).
     const std::string& erasureKey() const { return erasureKey_; }
     // Runs fn with the session under the store's lock (queries that need several statements).

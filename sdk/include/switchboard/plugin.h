@@ -74,7 +74,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 1
+#define SB_ABI_VERSION_MINOR 2
 
 #define SB_ENTRY_SYMBOL "switchboard_plugin_descriptor"
 
@@ -372,11 +372,28 @@ typedef struct sb_host_api {
 
     /* Record a delivery receipt for an outbound message this instance sent: the host updates
      * its delivery status in the customer's timeline. Typically called from a webhook that
-     * receives the provider's status callbacks.
-     * SB_FAIL_DATA: no outbound message of this instance has that provider id, or the
-     * report is malformed (errbuf says which). SB_RETRY: the store is busy. */
+     * receives the provider's status callbacks. A receipt for a provider id the host does
+     * not know yet (the callback beat the send's own answer) is kept for a day and applied
+     * once the send is recorded: answer the provider 2xx.
+     * SB_FAIL_DATA: the report is malformed (errbuf says which). SB_RETRY: the store is busy. */
     sb_status (*report_delivery)(sb_host_instance_host_ptr inst, const sb_delivery_report* report,
                                  sb_errbuf err);
+
+    /* --- since 1.2 (check SB_HAS_FIELD(api, sb_host_api, report_consent) first) --- */
+
+    /* Record what a customer said about receiving messages at one contact point, e.g. an SMS
+     * "STOP" or "START" keyword, or a provider error meaning the number opted out (Twilio
+     * 21610). The host normalizes address (type "phone"/"email"/"external", raw as the channel
+     * gave it) to its match key and writes the same consent record the customer API's
+     * PUT /api/v1/customers/{id}/consent writes; the outbox checks it before every send.
+     * Consent belongs to the address, so no customer needs to exist yet.
+     *   purpose: "service", "marketing", or empty for both.
+     *   status:  "opted_in" or "opted_out".
+     *   source:  what said so, kept as evidence, e.g. "sms STOP"; may be empty.
+     * SB_FAIL_DATA: a field is invalid or the address cannot be normalized (errbuf says which).
+     * SB_RETRY: the store is busy. */
+    sb_status (*report_consent)(sb_host_instance_host_ptr inst, const sb_identity* address, sb_str purpose,
+                                sb_str status, sb_str source, sb_errbuf err);
 } sb_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -436,6 +453,9 @@ typedef const sb_plugin_descriptor* (*sb_entry_fn)(void);
 /* Layout size of the 1.1 host services table (adds report_delivery). */
 #define SB_HOST_API_SIZE_1_1 \
     (offsetof(sb_host_api, report_delivery) + sizeof(((sb_host_api*)0)->report_delivery))
+/* Layout size of the 1.2 host services table (adds report_consent). */
+#define SB_HOST_API_SIZE_1_2 \
+    (offsetof(sb_host_api, report_consent) + sizeof(((sb_host_api*)0)->report_consent))
 
 #ifdef __cplusplus
 } /* extern "C" */

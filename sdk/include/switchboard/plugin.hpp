@@ -367,6 +367,25 @@ public:
         return Result(s, buf);
     }
 
+    // True when the host takes consent changes (a 1.2 host or newer).
+    bool canReportConsent() const {
+        return SB_HAS_FIELD(api_, sb_host_api, report_consent) && api_->report_consent != nullptr;
+    }
+    // Since 1.2: what a customer said about receiving messages at one address (an SMS STOP,
+    // a provider's "unsubscribed" error). purpose: "service", "marketing" or "" for both;
+    // status: "opted_in" or "opted_out"; source: evidence such as "sms STOP".
+    // On an older host: UNSUPPORTED, nothing recorded.
+    Result reportConsent(const Identity& address, std::string_view purpose, std::string_view status,
+                         std::string_view source = {}) const {
+        if (!canReportConsent()) return Result::unsupported("the host does not take consent changes (ABI < 1.2)");
+        sb_identity id{static_cast<uint32_t>(sizeof(sb_identity)), span(address.type), span(address.value),
+                       span(address.scope)};
+        char buf[SB_ERRBUF_MIN_CAPACITY] = {0};
+        sb_status s = api_->report_consent(inst_, &id, span(purpose), span(status), span(source),
+                                           sb_errbuf{buf, sizeof buf});
+        return Result(s, buf);
+    }
+
 private:
     const sb_host_api* api_;
     sb_host_instance_host_ptr inst_;

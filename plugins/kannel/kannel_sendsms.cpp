@@ -1,0 +1,197 @@
+#include "kannel_sendsms.h"
+
+
+#include <switchboard/sms.h>
+#include <switchboard/sms_form.h>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+
+namespace kannel {
+
+namespace {
+
+using switchboard::Result;
+namespace sms = switchboard::sms;
+
+constexpr size_t kMaxAnswerBytes = 16 * 1024;
+constexpr uint32_t kMaxRetryAfterMs = 24u * 3600u * 1000u;
+
+// libcurl's global init is not thread-safe everywhere: once per load of this plugin.
+void initCurlOnce() {
+    static std::once_flag once;
+    static CURLcode result = CURLE_OK;
+    std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (result != CURLE_OK)
+        throw std::runtime_error(std::string("libcurl initialization failed: ") + curl_easy_strerror(result));
+}
+
+// Validates an http(s) URL option; returns it without credentials or query, for messages.
+std::string checkedUrl(const std::string& option, const std::string& url) {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
+    if (!u) throw std::bad_alloc();
+    if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+        throw switchboard::ConfigError("option '" + option + "': not a valid absolute URL: '" + url + "'");
+    auto part = [&](CURLUPart which) {
+        char* text = nullptr;
+        std::string out;
+        if (curl_url_get(u.get(), which, &text, 0) == CURLUE_OK && text) out = text;
+        curl_free(text);
+        return out;
+    };
+    const std::string scheme = part(CURLUPART_SCHEME);
+    if (scheme != "http" && scheme != "https")
+        throw switchboard::ConfigError("option '" + option + "': scheme must be http or https, got '" + scheme + "'");
+    if (!part(CURLUPART_QUERY).empty())
+        throw switchboard::ConfigError("option '" + option + "': must not have a query string");
+    const std::string port = part(CURLUPART_PORT);
+    return scheme + "://" + part(CURLUPART_HOST) + (port.empty() ? "" : ":" + port) + part(CURLUPART_PATH);
+}
+
+size_t collectBody(char* data, size_t size, size_t count, void* userdata) {
+    auto* body = static_cast<std::string*>(userdata);
+    const size_t n = size * count;
+    if (body->size() < kMaxAnswerBytes) body->append(data, std::min(n, kMaxAnswerBytes - body->size()));
+    return n;
+}
+
+std::optional<uint32_t> parseRetryAfter(std::string_view value) {
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+    if (value.empty()) return std::nullopt;
+    uint64_t seconds = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc() && end == value.data() + value.size())
+        return static_cast<uint32_t>(std::min<uint64_t>(seconds, kMaxRetryAfterMs / 1000) * 1000);
+    const time_t at = curl_getdate(std::string(value).c_str(), nullptr);
+    if (at == -1) return std::nullopt;
+    const time_t now = std::time(nullptr);
+    return at <= now ? 0 : static_cast<uint32_t>(std::min<int64_t>((at - now) * 1000, kMaxRetryAfterMs));
+}
+
+// One line, printable, short: Kannel's answers are one line of text anyway.
+std::string excerpt(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+std::string randomId() {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::random_device rd;
+    std::string out = "sb-";
+    for (int i = 0; i < 24; ++i) out += kHex[rd() & 15];
+    return out;
+}
+
+}  // namespace
+
+Result buildRequest(const SendsmsOptions& o, const switchboard::Message& m, SendsmsRequest& out) {
+    std::string to;
+    for (const auto& r : m.recipients)
+        if (r.type == "phone" && !r.value.empty()) to += (to.empty() ? "" : " ") + r.value;  // Kannel: space-separated
+    if (to.empty()) return Result::failData("the message has no phone recipient");
+    if (m.text.empty()) return Result::failData("the message has no text: an SMS needs some");
+    const auto measure = sms::measure(m.text);
+    out.segments = measure.segments;
+    if (measure.segments > static_cast<size_t>(o.maxSegments))
+        return Result::failData("the text needs " + std::to_string(measure.segments) + " SMS segments (" +
+                                sms::encodingName(measure.encoding) + "), more than max_segments (" +
+                                std::to_string(o.maxSegments) + ")");
+    out.ourId.clear();
+    for (const auto& [k, v] : m.attributes)
+        if (k == "outbox.idempotency_key") out.ourId = v;  // stable across the outbox's retries
+    if (out.ourId.empty()) out.ourId = randomId();
+
+    auto& p = out.params;
+    p = {{"username", o.username}, {"password", o.password}, {"to", to}};
+    if (!o.from.empty()) p.emplace_back("from", o.from);
+    if (!o.smsc.empty()) p.emplace_back("smsc", o.smsc);
+    if (measure.encoding == sms::Encoding::Gsm7) {
+        p.emplace_back("text", m.text);
+        p.emplace_back("charset", "UTF-8");
+        p.emplace_back("coding", "0");
+    } else {
+        p.emplace_back("text", sms::toUtf16Be(m.text));
+        p.emplace_back("charset", "UTF-16BE");
+        p.emplace_back("coding", "2");
+    }
+    if (o.dlrMask > 0) {
+        // %d (the DLR type), %A (the SMSC's answer) and %T (its Unix time) are expanded by
+        // Kannel when it fetches the URL (user guide, "Parameters (Escape Codes)").
+        std::string dlr = o.callbackUrl + "/dlr?id=" + sms::urlEncode(out.ourId) + "&type=%d&answer=%A&time=%T";
+        if (!o.token.empty()) dlr += "&token=" + sms::urlEncode(o.token);
+        p.emplace_back("dlr-mask", std::to_string(o.dlrMask));
+        p.emplace_back("dlr-url", dlr);
+    }
+    return Result::ok();
+}
+
+Result classifyAnswer(const SendsmsAnswer& a, const std::string& where) {
+    if (a.status == 0) return Result::retry("Kannel at " + where + " did not answer: " + a.transportError);
+    const std::string said = "Kannel at " + where + " answered " + std::to_string(a.status) +
+                             (a.body.empty() ? "" : ": " + excerpt(a.body));
+    if (a.status >= 200 && a.status < 300) return Result::ok();
+    if (a.status == 408 || a.status == 429 || a.status >= 500) return Result::retry(said, a.retryAfterMs.value_or(0));
+    if (a.status == 401 || a.status == 403) return Result::fatal(said + " (check username and password)");
+    return Result::failData(said);
+}
+
+SendsmsClient::SendsmsClient(SendsmsOptions options) : options_(std::move(options)) {
+    initCurlOnce();
+    where_ = checkedUrl("sendsms_url", options_.url);
+    checkedUrl("callback_url", options_.callbackUrl);
+    while (!options_.callbackUrl.empty() && options_.callbackUrl.back() == '/') options_.callbackUrl.pop_back();
+    if (options_.timeout.count() <= 0) throw switchboard::ConfigError("option 'timeout': must be more than 0");
+    if (options_.maxSegments < 1) throw switchboard::ConfigError("option 'max_segments': must be at least 1");
+    if (options_.dlrMask < 0 || options_.dlrMask > 31)
+        throw switchboard::ConfigError("option 'dlr_mask': must be 0..31 (a sum of 1, 2, 4, 8, 16)");
+}
+
+Result SendsmsClient::send(const switchboard::Message& message, switchboard::SendResult& sent) {
+    SendsmsRequest request;
+    Result built = buildRequest(options_, message, request);
+    if (!built.isOk()) return built;
+    std::string url = options_.url + "?";
+    for (size_t i = 0; i < request.params.size(); ++i)
+        url += (i ? "&" : "") + request.params[i].first + "=" + sms::urlEncode(request.params[i].second);
+    Result r = classifyAnswer(get(url), where_);
+    if (r.isOk()) sent.providerMessageId = request.ourId;
+    return r;
+}
+
+SendsmsAnswer SendsmsClient::get(const std::string& url) const {
+    SendsmsAnswer answer;
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
+    if (!h) throw std::runtime_error("libcurl could not create a handle");
+    char curlError[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    curl_easy_setopt(h.get(), CURLOPT_USERAGENT, "switchboard-kannel/1.0.0");
+    curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &collectBody);
+    curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &answer.body);
+    curl_easy_setopt(h.get(), CURLOPT_ERRORBUFFER, curlError);
+    const CURLcode rc = curl_easy_perform(h.get());
+    if (rc != CURLE_OK) {
+        // The URL holds the password: name the endpoint, never the URL.
+        answer.transportError = curl_easy_strerror(rc);
+        if (curlError[0] != '\0') answer.transportError += std::string(" (") + curlError + ")";
+        return answer;
+    }
+    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &answer.status);
+    curl_header* retryAfter = nullptr;
+    if (curl_easy_header(h.get(), "Retry-After", 0, CURLH_HEADER, -1, &retryAfter) == CURLHE_OK && retryAfter)
+        answer.retryAfterMs = parseRetryAfter(retryAfter->value);
+    return answer;
+}
+
+}  // namespace kannel
