@@ -11,6 +11,7 @@ PACKAGES=(
   postgresql libpq-dev
   kannel kannel-extras
   clang-14 libc++-14-dev libc++abi-14-dev
+  dovecot-imapd dovecot-lmtpd exim4-daemon-light libgmime-3.0-dev
 )
 
 missing=()

@@ -1,17 +1,9 @@
 #include "kannel_sendsms.h"
 
-
 #include <switchboard/sms.h>
 #include <switchboard/sms_form.h>
 
-#include <curl/curl.h>
-
-#include <algorithm>
-#include <charconv>
-#include <ctime>
-#include <mutex>
 #include <random>
-#include <stdexcept>
 
 namespace kannel {
 
@@ -19,60 +11,19 @@ namespace {
 
 using switchboard::Result;
 namespace sms = switchboard::sms;
+namespace http = switchboard::plugin_http;
 
 constexpr size_t kMaxAnswerBytes = 16 * 1024;
-constexpr uint32_t kMaxRetryAfterMs = 24u * 3600u * 1000u;
-
-// libcurl's global init is not thread-safe everywhere: once per load of this plugin.
-void initCurlOnce() {
-    static std::once_flag once;
-    static CURLcode result = CURLE_OK;
-    std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-    if (result != CURLE_OK)
-        throw std::runtime_error(std::string("libcurl initialization failed: ") + curl_easy_strerror(result));
-}
 
 // Validates an http(s) URL option; returns it without credentials or query, for messages.
 std::string checkedUrl(const std::string& option, const std::string& url) {
-    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-    if (!u) throw std::bad_alloc();
-    if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
-        throw switchboard::ConfigError("option '" + option + "': not a valid absolute URL: '" + url + "'");
-    auto part = [&](CURLUPart which) {
-        char* text = nullptr;
-        std::string out;
-        if (curl_url_get(u.get(), which, &text, 0) == CURLUE_OK && text) out = text;
-        curl_free(text);
-        return out;
-    };
-    const std::string scheme = part(CURLUPART_SCHEME);
-    if (scheme != "http" && scheme != "https")
-        throw switchboard::ConfigError("option '" + option + "': scheme must be http or https, got '" + scheme + "'");
-    if (!part(CURLUPART_QUERY).empty())
-        throw switchboard::ConfigError("option '" + option + "': must not have a query string");
-    const std::string port = part(CURLUPART_PORT);
-    return scheme + "://" + part(CURLUPART_HOST) + (port.empty() ? "" : ":" + port) + part(CURLUPART_PATH);
-}
-
-size_t collectBody(char* data, size_t size, size_t count, void* userdata) {
-    auto* body = static_cast<std::string*>(userdata);
-    const size_t n = size * count;
-    if (body->size() < kMaxAnswerBytes) body->append(data, std::min(n, kMaxAnswerBytes - body->size()));
-    return n;
-}
-
-std::optional<uint32_t> parseRetryAfter(std::string_view value) {
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-    if (value.empty()) return std::nullopt;
-    uint64_t seconds = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc() && end == value.data() + value.size())
-        return static_cast<uint32_t>(std::min<uint64_t>(seconds, kMaxRetryAfterMs / 1000) * 1000);
-    const time_t at = curl_getdate(std::string(value).c_str(), nullptr);
-    if (at == -1) return std::nullopt;
-    const time_t now = std::time(nullptr);
-    return at <= now ? 0 : static_cast<uint32_t>(std::min<int64_t>((at - now) * 1000, kMaxRetryAfterMs));
+    const auto u = http::parseUrl(url);
+    if (!u) throw switchboard::ConfigError("option '" + option + "': not a valid absolute URL: '" + url + "'");
+    if (u->scheme != "http" && u->scheme != "https")
+        throw switchboard::ConfigError("option '" + option + "': scheme must be http or https, got '" + u->scheme +
+                                       "'");
+    if (!u->query.empty()) throw switchboard::ConfigError("option '" + option + "': must not have a query string");
+    return http::redactedUrl(*u);
 }
 
 // One line, printable, short: Kannel's answers are one line of text anyway.
@@ -145,7 +96,7 @@ Result classifyAnswer(const SendsmsAnswer& a, const std::string& where) {
 }
 
 SendsmsClient::SendsmsClient(SendsmsOptions options) : options_(std::move(options)) {
-    initCurlOnce();
+    http::initCurlOnce();
     where_ = checkedUrl("sendsms_url", options_.url);
     checkedUrl("callback_url", options_.callbackUrl);
     while (!options_.callbackUrl.empty() && options_.callbackUrl.back() == '/') options_.callbackUrl.pop_back();
@@ -168,30 +119,10 @@ Result SendsmsClient::send(const switchboard::Message& message, switchboard::Sen
 }
 
 SendsmsAnswer SendsmsClient::get(const std::string& url) const {
-    SendsmsAnswer answer;
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
-    if (!h) throw std::runtime_error("libcurl could not create a handle");
-    char curlError[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(h.get(), CURLOPT_USERAGENT, "switchboard-kannel/1.0.0");
-    curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &collectBody);
-    curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &answer.body);
-    curl_easy_setopt(h.get(), CURLOPT_ERRORBUFFER, curlError);
-    const CURLcode rc = curl_easy_perform(h.get());
-    if (rc != CURLE_OK) {
-        // The URL holds the password: name the endpoint, never the URL.
-        answer.transportError = curl_easy_strerror(rc);
-        if (curlError[0] != '\0') answer.transportError += std::string(" (") + curlError + ")";
-        return answer;
-    }
-    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &answer.status);
-    curl_header* retryAfter = nullptr;
-    if (curl_easy_header(h.get(), "Retry-After", 0, CURLH_HEADER, -1, &retryAfter) == CURLHE_OK && retryAfter)
-        answer.retryAfterMs = parseRetryAfter(retryAfter->value);
-    return answer;
+    const http::EasyHandle h = http::newEasyHandle();
+    http::setHttpBasics(h.get(), url, options_.timeout, "switchboard-kannel/1.0.0");
+    // The URL holds the password: errors name the endpoint (libcurl's texts do), never the URL.
+    return http::perform(h.get(), kMaxAnswerBytes);
 }
 
 }  // namespace kannel

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
+#include <switchboard/plugin_http.h>
 
 #include <chrono>
 #include <memory>
@@ -39,12 +40,7 @@ switchboard::Result buildRequest(const SendsmsOptions& options, const switchboar
                                  SendsmsRequest& out);
 
 // What sendsms answered (status 0: no HTTP answer, see transportError).
-struct SendsmsAnswer {
-    long status = 0;
-    std::string body;
-    std::optional<uint32_t> retryAfterMs;
-    std::string transportError;
-};
+using SendsmsAnswer = switchboard::plugin_http::HttpAnswer;
 
 // 2xx ("0: Accepted for delivery", "3: Queued for later delivery") OK; 408, 429, 5xx and no
 // answer RETRY (honouring Retry-After); 401/403 ("Authorization failed") FATAL: the instance's

@@ -5,50 +5,16 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <charconv>
-#include <ctime>
-#include <memory>
-#include <mutex>
-#include <stdexcept>
+#include <string_view>
 
 namespace twilio {
 
 namespace {
 
 using switchboard::Result;
+namespace http = switchboard::plugin_http;
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
-constexpr uint32_t kMaxRetryAfterMs = 24u * 3600u * 1000u;
-
-void initCurlOnce() {
-    static std::once_flag once;
-    static CURLcode result = CURLE_OK;
-    std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-    if (result != CURLE_OK)
-        throw std::runtime_error(std::string("libcurl initialization failed: ") + curl_easy_strerror(result));
-}
-
-size_t collectBody(char* data, size_t size, size_t count, void* userdata) {
-    auto* body = static_cast<std::string*>(userdata);
-    const size_t n = size * count;
-    if (body->size() < kMaxAnswerBytes) body->append(data, std::min(n, kMaxAnswerBytes - body->size()));
-    return n;
-}
-
-std::optional<uint32_t> parseRetryAfter(std::string_view value) {
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-    if (value.empty()) return std::nullopt;
-    uint64_t seconds = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc() && end == value.data() + value.size())
-        return static_cast<uint32_t>(std::min<uint64_t>(seconds, kMaxRetryAfterMs / 1000) * 1000);
-    const time_t at = curl_getdate(std::string(value).c_str(), nullptr);
-    if (at == -1) return std::nullopt;
-    const time_t now = std::time(nullptr);
-    return at <= now ? 0 : static_cast<uint32_t>(std::min<int64_t>((at - now) * 1000, kMaxRetryAfterMs));
-}
 
 std::string oneLine(std::string_view text) {
     std::string out;
@@ -85,7 +51,7 @@ SendOutcome classifyAnswer(const MessagesAnswer& a) {
 }
 
 MessagesClient::MessagesClient(MessagesOptions options) : options_(std::move(options)) {
-    initCurlOnce();
+    http::initCurlOnce();
     while (!options_.apiBaseUrl.empty() && options_.apiBaseUrl.back() == '/') options_.apiBaseUrl.pop_back();
     if (options_.apiBaseUrl.rfind("https://", 0) != 0 && options_.apiBaseUrl.rfind("http://", 0) != 0)
         throw switchboard::ConfigError("option 'api_base_url': must start with https:// (or http:// for a test double)");
@@ -105,33 +71,14 @@ SendOutcome MessagesClient::send(const std::string& to, const std::string& body)
                                                  : "&MessagingServiceSid=" + sms::urlEncode(options_.messagingServiceSid);
     if (!options_.statusCallback.empty()) form += "&StatusCallback=" + sms::urlEncode(options_.statusCallback);
 
-    MessagesAnswer answer;
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), &curl_easy_cleanup);
-    if (!h) throw std::runtime_error("libcurl could not create a handle");
-    char curlError[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h.get(), CURLOPT_URL, endpoint_.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
+    const http::EasyHandle h = http::newEasyHandle();
+    http::setHttpBasics(h.get(), endpoint_, options_.timeout, "switchboard-twilio/1.0.0");
     curl_easy_setopt(h.get(), CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(h.get(), CURLOPT_USERNAME, options_.accountSid.c_str());
     curl_easy_setopt(h.get(), CURLOPT_PASSWORD, options_.authToken.c_str());
     curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, form.c_str());
     curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
-    curl_easy_setopt(h.get(), CURLOPT_USERAGENT, "switchboard-twilio/1.0.0");
-    curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &collectBody);
-    curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &answer.body);
-    curl_easy_setopt(h.get(), CURLOPT_ERRORBUFFER, curlError);
-    const CURLcode rc = curl_easy_perform(h.get());
-    if (rc != CURLE_OK) {
-        answer.transportError = curl_easy_strerror(rc);
-        if (curlError[0] != '\0') answer.transportError += std::string(" (") + curlError + ")";
-    } else {
-        curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &answer.status);
-        curl_header* retryAfter = nullptr;
-        if (curl_easy_header(h.get(), "Retry-After", 0, CURLH_HEADER, -1, &retryAfter) == CURLHE_OK && retryAfter)
-            answer.retryAfterMs = parseRetryAfter(retryAfter->value);
-    }
+    const MessagesAnswer answer = http::perform(h.get(), kMaxAnswerBytes);
     return classifyAnswer(answer);
 }
 

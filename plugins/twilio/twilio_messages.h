@@ -5,6 +5,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
+#include <switchboard/plugin_http.h>
 
 #include <chrono>
 #include <optional>
@@ -26,12 +27,7 @@ struct MessagesOptions {
 };
 
 // What Twilio answered (status 0: no HTTP answer, see transportError).
-struct MessagesAnswer {
-    long status = 0;
-    std::string body;
-    std::optional<uint32_t> retryAfterMs;
-    std::string transportError;
-};
+using MessagesAnswer = switchboard::plugin_http::HttpAnswer;
 
 struct SendOutcome {
     switchboard::Result result = switchboard::Result::ok();

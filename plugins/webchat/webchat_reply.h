@@ -11,6 +11,12 @@
 #include <string>
 #include <string_view>
 
+// Defined in <switchboard/plugin_http.h>; declared here so this header (included by
+// webchat_plugin.cpp, also compiled into the payload fuzz target) needs no libcurl headers.
+namespace switchboard::plugin_http {
+struct HttpAnswer;
+}
+
 namespace webchat {
 
 struct ReplyOptions {
@@ -21,12 +27,8 @@ struct ReplyOptions {
 };
 
 // What the website answered (status 0 = no HTTP answer, see transportError).
-struct ReplyAnswer {
-    long status = 0;
-    std::string body;                          // at most kMaxAnswerBytes
-    std::optional<uint32_t> retryAfterMs;      // from Retry-After (seconds or HTTP date)
-    std::string transportError;                // why no answer came (refused, timeout, TLS)
-};
+// The body is at most kMaxAnswerBytes.
+using ReplyAnswer = switchboard::plugin_http::HttpAnswer;
 
 inline constexpr size_t kMaxAnswerBytes = 64 * 1024;
 inline constexpr size_t kMaxExcerptBytes = 200;

@@ -3,7 +3,7 @@
 // through the escape 0x1B, so each extension character costs two septets).
 #include "switchboard/sms.h"
 
-#include "utf8.h"
+#include <switchboard/utf8.h>
 
 #include <algorithm>
 
@@ -11,7 +11,7 @@ namespace switchboard::sms {
 
 namespace {
 
-using detail::CodePoint;
+using utf8::CodePoint;
 
 // The 128 characters of the default alphabet, by code point (0x1B, the escape, is not one).
 constexpr char32_t kBasic[] = {
@@ -52,10 +52,10 @@ Encoding encodingOf(const std::vector<CodePoint>& cps) {
 
 const char* encodingName(Encoding encoding) { return encoding == Encoding::Gsm7 ? "gsm7" : "ucs2"; }
 
-Encoding encodingFor(std::string_view utf8) { return encodingOf(detail::decodeUtf8(utf8)); }
+Encoding encodingFor(std::string_view utf8) { return encodingOf(utf8::decodeUtf8(utf8)); }
 
 Measure measure(std::string_view utf8) {
-    const auto cps = detail::decodeUtf8(utf8);
+    const auto cps = utf8::decodeUtf8(utf8);
     Measure m;
     m.encoding = encodingOf(cps);
     for (const auto& c : cps) m.units += unitsOf(c.value, m.encoding);
@@ -66,7 +66,7 @@ Measure measure(std::string_view utf8) {
 }
 
 std::vector<std::string> split(std::string_view utf8) {
-    const auto cps = detail::decodeUtf8(utf8);
+    const auto cps = utf8::decodeUtf8(utf8);
     std::vector<std::string> parts;
     if (cps.empty()) return parts;
     const Encoding e = encodingOf(cps);
@@ -86,8 +86,8 @@ std::vector<std::string> split(std::string_view utf8) {
             current.clear();
             used = 0;
         }
-        if (c.value == detail::kReplacement && c.bytes.size() == 1 && static_cast<unsigned char>(c.bytes[0]) >= 0x80)
-            detail::appendUtf8(current, detail::kReplacement);  // never copy invalid bytes into a part
+        if (c.value == utf8::kReplacement && c.bytes.size() == 1 && static_cast<unsigned char>(c.bytes[0]) >= 0x80)
+            utf8::appendUtf8(current, utf8::kReplacement);  // never copy invalid bytes into a part
         else
             current.append(c.bytes);
         used += cost;
@@ -102,7 +102,7 @@ std::string toUtf16Be(std::string_view utf8) {
         out += static_cast<char>((unit >> 8) & 0xFF);
         out += static_cast<char>(unit & 0xFF);
     };
-    for (const auto& c : detail::decodeUtf8(utf8)) {
+    for (const auto& c : utf8::decodeUtf8(utf8)) {
         if (c.value > 0xFFFF) {
             const char32_t v = c.value - 0x10000;
             put(0xD800 + (v >> 10));
@@ -127,13 +127,13 @@ std::string fromUtf16Be(std::string_view b) {
             const char32_t low = unit(i);
             if (low >= 0xDC00 && low <= 0xDFFF) {
                 i += 2;
-                detail::appendUtf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+                utf8::appendUtf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
                 continue;
             }
         }
-        detail::appendUtf8(out, (u >= 0xD800 && u <= 0xDFFF) ? detail::kReplacement : u);
+        utf8::appendUtf8(out, (u >= 0xD800 && u <= 0xDFFF) ? utf8::kReplacement : u);
     }
-    if (i < b.size()) detail::appendUtf8(out, detail::kReplacement);
+    if (i < b.size()) utf8::appendUtf8(out, utf8::kReplacement);
     return out;
 }
 

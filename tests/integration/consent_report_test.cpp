@@ -3,6 +3,7 @@
 // customer view shows it, the outbox refuses to send there, and a later opt-in (START) lets
 // sends through again. The consent_reporter fixture (tests/fixtures/consent_reporter.cpp)
 // plays the SMS connector.
+#include "host_store_test.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -44,16 +45,11 @@ int sendSms(const HostProcess& host, const std::string& customer, const std::str
     return http("POST", host.port(), "/api/v1/messages", body.dump(), host.auth()).status;
 }
 
-class ConsentReport : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override { setHostStore(GetParam()); }
-    void TearDown() override { setHostStore("sqlite"); }
-};
+class ConsentReport : public OnEachHostStore {};
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Engines, ConsentReport, ::testing::ValuesIn(kStoreKinds),
-                         [](const auto& info) { return info.param; });
+SWITCHBOARD_ON_EACH_HOST_STORE(ConsentReport);
 
 TEST_P(ConsentReport, StopFromThePluginRefusesLaterSendsAndStartAllowsThemAgain) {
     HostProcess host(kConnectors, kExtra, {}, pluginDirs());

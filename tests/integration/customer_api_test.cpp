@@ -1,4 +1,5 @@
 // One customer, one timeline: the customer model through the running host and its API.
+#include "host_store_test.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
@@ -72,11 +73,7 @@ std::vector<std::string> timelineIds(const HostProcess& host, const std::string&
 }
 
 // Every customer-model test runs against both stores: the host's config says which.
-class CustomerModel : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override { setHostStore(GetParam()); }
-    void TearDown() override { setHostStore("sqlite"); }
-};
+class CustomerModel : public OnEachHostStore {};
 
 // pg_dump of the server the tests use (Debian: /usr/lib/postgresql/<version>/bin).
 std::string pgDump() {
@@ -89,8 +86,7 @@ std::string pgDump() {
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Engines, CustomerModel, ::testing::ValuesIn(kStoreKinds),
-                         [](const auto& info) { return info.param; });
+SWITCHBOARD_ON_EACH_HOST_STORE(CustomerModel);
 
 TEST_P(CustomerModel, ThreeChannelsBecomeOneCustomerWithOneTimeline) {
     HostProcess host(kChannels, kIdentityPT);

@@ -1,5 +1,6 @@
 // The switchboard binary run for real: config, plugins, store, HTTP, lifecycle, signals.
 #include "postgres_server.h"
+#include "host_store_test.h"
 #include "test_support.h"
 
 #include "store/store.h"
@@ -9,8 +10,6 @@
 
 #include <signal.h>
 
-#include <functional>
-#include <thread>
 
 using namespace switchboard::test;
 using nlohmann::json;
@@ -24,15 +23,6 @@ std::string message(const std::string& id, const std::string& email = "ana@examp
 }
 
 // Polls until pred() holds (bounded): for state changes that happen on a host thread.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
-}
-
 json connector(const HostProcess& host, const std::string& name) {
     auto r = host.get("/api/v1/connectors/" + name, host.auth());
     if (r.status != 200) return json();
@@ -45,20 +35,15 @@ std::string state(const HostProcess& host, const std::string& name) {
 }
 
 // The host tests that touch the store run on both stores (the host's config says which).
-class HostRunOn : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override { setHostStore(GetParam()); }
-    void TearDown() override { setHostStore("sqlite"); }
-};
+class HostRunOn : public OnEachHostStore {};
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Engines, HostRunOn, ::testing::ValuesIn(kStoreKinds),
-                         [](const auto& info) { return info.param; });
+SWITCHBOARD_ON_EACH_HOST_STORE(HostRunOn);
 
 TEST_P(HostRunOn, WebchatPostIsStoredOnceAndDuplicatesAreAcknowledged) {
     HostProcess host(kChat);
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; })) << host.output();
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; })) << host.output();
 
     auto first = host.post("/webhooks/site-chat", message("m-1"));
     ASSERT_EQ(first.status, 200) << first.body << host.output();
@@ -86,7 +71,7 @@ TEST_P(HostRunOn, WebchatPostIsStoredOnceAndDuplicatesAreAcknowledged) {
 
 TEST(HostRun, MalformedWebhookGets400AndTheHostKeepsServing) {
     HostProcess host(kChat);
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     auto bad = host.post("/webhooks/site-chat", "{not json");
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(json::parse(bad.body).value("error", ""), "");
@@ -97,7 +82,7 @@ TEST(HostRun, MalformedWebhookGets400AndTheHostKeepsServing) {
 TEST_P(HostRunOn, TwoInstancesOfOnePluginKeepTheirOwnConfig) {
     HostProcess host("  - name: chat-a\n    plugin: webchat\n    options: { channel: chat_a }\n"
                      "  - name: chat-b\n    plugin: webchat\n    options: { channel: chat_b }\n");
-    ASSERT_TRUE(eventually([&] { return state(host, "chat-a") == "running" && state(host, "chat-b") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "chat-a") == "running" && state(host, "chat-b") == "running"; }));
     ASSERT_EQ(host.post("/webhooks/chat-a", message("same-id")).status, 200);
     ASSERT_EQ(host.post("/webhooks/chat-b", message("same-id")).status, 200);
     switchboard::host::Store store(host.storeConfig());
@@ -109,7 +94,7 @@ TEST_P(HostRunOn, TwoInstancesOfOnePluginKeepTheirOwnConfig) {
 
 TEST(HostRun, PauseResumeRestartThroughTheApi) {
     HostProcess host(kChat);
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     EXPECT_EQ(host.post("/api/v1/connectors/site-chat/pause", "").status, 401);  // no token
 
     auto paused = host.post("/api/v1/connectors/site-chat/pause", "", host.auth());
@@ -133,7 +118,7 @@ TEST(HostRun, SecretsNeverReachTheApiOrTheLogs) {
     const std::string secret = "s3cr3t-value-that-must-not-leak";
     HostProcess host("  - name: site-chat\n    plugin: webchat\n    options: { secret: ${env:CHAT_SECRET} }\n", "",
                      {{"CHAT_SECRET", secret}});
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     auto list = host.get("/api/v1/connectors", host.auth());
     ASSERT_EQ(list.status, 200);
     EXPECT_EQ(list.body.find(secret), std::string::npos);
@@ -149,7 +134,7 @@ TEST(HostRun, SecretsNeverReachTheApiOrTheLogs) {
 TEST(HostRun, AFailingInstanceIsReportedAndRetriedWhileOthersRun) {
     HostProcess host(kChat + "  - name: broken\n    plugin: fixture_create_fails_silently\n", "", {},
                      {buildPluginDir(), std::string(SWITCHBOARD_FIXTURE_DIR) + "/create_fails_silently"});
-    ASSERT_TRUE(eventually([&] { return connector(host, "broken")["counters"]["failures"].get<int>() >= 2; }))
+    ASSERT_TRUE(waitFor([&] { return connector(host, "broken")["counters"]["failures"].get<int>() >= 2; }))
         << connector(host, "broken").dump() << host.output();
     json broken = connector(host, "broken");
     EXPECT_EQ(broken["state"], "backoff");
@@ -161,12 +146,13 @@ TEST(HostRun, AFailingInstanceIsReportedAndRetriedWhileOthersRun) {
 
 TEST_P(HostRunOn, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
     HostProcess host(kChat + "  - name: old-chat\n    plugin: webchat\n");
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running" && state(host, "old-chat") == "running"; }));
+    ASSERT_TRUE(
+        waitFor([&] { return state(host, "site-chat") == "running" && state(host, "old-chat") == "running"; }));
     ASSERT_EQ(host.post("/webhooks/site-chat", message("h-1")).status, 200);
 
     host.reload(kChat + "  - name: new-chat\n    plugin: webchat\n");
-    ASSERT_TRUE(eventually([&] { return state(host, "new-chat") == "running"; })) << host.output();
-    EXPECT_TRUE(eventually([&] { return host.get("/api/v1/connectors/old-chat", host.auth()).status == 404; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "new-chat") == "running"; })) << host.output();
+    EXPECT_TRUE(waitFor([&] { return host.get("/api/v1/connectors/old-chat", host.auth()).status == 404; }));
     // site-chat did not change: same instance, counters kept, never restarted.
     json kept = connector(host, "site-chat");
     EXPECT_EQ(kept["counters"]["stored"], 1);
@@ -178,24 +164,24 @@ TEST_P(HostRunOn, SighupAddsRemovesAndKeepsOnlyWhatChanged) {
                               "      then: { queue: cards }\n";
     const std::string warning = "routing or outbox settings changed; they take effect after a restart";
     host.reload(kChat + "  - name: new-chat\n    plugin: webchat\n", rules);
-    EXPECT_TRUE(eventually([&] { return host.output().find(warning) != std::string::npos; })) << host.output();
+    EXPECT_TRUE(waitFor([&] { return host.output().find(warning) != std::string::npos; })) << host.output();
     const size_t first = host.output().find(warning);
     host.reload(kChat + "  - name: new-chat\n    plugin: webchat\n", rules);
-    EXPECT_TRUE(eventually([&] { return host.output().find(warning, first + 1) != std::string::npos; }));
+    EXPECT_TRUE(waitFor([&] { return host.output().find(warning, first + 1) != std::string::npos; }));
 
     // A broken config on reload is refused and the running one stays.
     host.reload("  - name: x\n    plugin: webcaht\n");
-    EXPECT_TRUE(eventually([&] { return host.output().find("reload refused") != std::string::npos; }));
+    EXPECT_TRUE(waitFor([&] { return host.output().find("reload refused") != std::string::npos; }));
     EXPECT_NE(host.output().find("did you mean 'webchat'"), std::string::npos);
     EXPECT_EQ(state(host, "site-chat"), "running");
 }
 
 TEST_P(HostRunOn, AcknowledgedMessagesSurviveKillMinus9) {
     HostProcess host(kChat);
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     for (int i = 0; i < 20; ++i) ASSERT_EQ(host.post("/webhooks/site-chat", message("k-" + std::to_string(i))).status, 200);
     host.crashAndRestart();
-    ASSERT_TRUE(eventually([&] { return state(host, "site-chat") == "running"; }));
+    ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     switchboard::host::Store store(host.storeConfig());
     EXPECT_EQ(store.messageCount(), 20);
     // Redelivery after the crash is recognised.

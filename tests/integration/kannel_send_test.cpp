@@ -3,11 +3,11 @@
 // Kannel's sendsms interface and answers what Kannel answers (and what a broken gateway
 // answers). The happy path against a real Kannel is in kannel_test.cpp.
 #include "http_endpoint.h"
+#include "plugin_harness.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.hpp>
 
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -22,69 +22,14 @@ using Options = std::map<std::string, std::string>;
 
 constexpr const char* kPassword = "Kannel-Pass-Distinct-9";
 
-const sb_plugin_descriptor* descriptor() {
-    static const sb_plugin_descriptor* d = [] {
-        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-kannel.so";
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
-        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
-        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
-        return entry();
-    }();
-    return d;
-}
+const sb_plugin_descriptor* descriptor() { return switchboard::test::bundledPlugin("kannel"); }
 
-// A host that offers the 1.0 services only and ignores them: send() calls none.
-const sb_host_api* fakeHost() {
-    static const sb_host_api a = [] {
-        sb_host_api t{};
-        t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
-        t.abi_major = SB_ABI_VERSION_MAJOR;
-        t.abi_minor = SB_ABI_VERSION_MINOR;
-        t.log = [](sb_host_instance_host_ptr, sb_log_level, sb_str) {};
-        t.log_enabled = [](sb_host_instance_host_ptr, sb_log_level) { return 0; };
-        t.emit = [](sb_host_instance_host_ptr, const sb_emit_batch*, sb_emit_outcome*, sb_errbuf) { return SB_OK; };
-        t.checkpoint_get = [](sb_host_instance_host_ptr, sb_str, void*, sb_receive_fn, sb_errbuf) { return SB_OK; };
-        t.checkpoint_put = [](sb_host_instance_host_ptr, sb_str, sb_str, sb_errbuf) { return SB_OK; };
-        t.counter_add = [](sb_host_instance_host_ptr, sb_str, double) {};
-        t.gauge_set = [](sb_host_instance_host_ptr, sb_str, double) {};
-        return t;
-    }();
-    return &a;
-}
+using switchboard::test::SendOutcome;
 
-struct SendOutcome {
-    sb_status status = SB_OK;
-    std::string error;
-    uint32_t retryAfterMs = 0;
-    std::string providerId;
-};
-
-class Instance {
+class Instance : public switchboard::test::PluginInstance {
 public:
-    explicit Instance(const std::string& sendsmsUrl, Options extra = {}) {
-        Options all{{"sendsms_url", sendsmsUrl}, {"username", "switchboard"}, {"password", kPassword},
-                    {"callback_url", "http://sb.test:8080/webhooks/sms"}, {"dlr_mask", "31"},
-                    {"max_segments", "3"}, {"timeout", "5000"}, {"channel", "sms"}, {"from", "4321"}};
-        for (auto& [k, v] : extra) all[k] = v;
-        std::vector<sb_kv> entries;
-        for (const auto& [k, v] : all) entries.push_back({switchboard::span(k), switchboard::span(v)});
-        const sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(),
-                            switchboard::span("sms")};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        status_ = descriptor()->create(fakeHost(), reinterpret_cast<sb_host_instance_host_ptr>(this), &cfg, &self_,
-                                       sb_errbuf{err, sizeof err});
-        error_ = err;
-        if (status_ == SB_OK) descriptor()->start(self_, sb_errbuf{err, sizeof err});
-    }
-    ~Instance() {
-        if (status_ != SB_OK) return;
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        descriptor()->stop(self_, sb_errbuf{err, sizeof err});
-        descriptor()->destroy(self_);
-    }
-    sb_status createStatus() const { return status_; }
-    const std::string& createError() const { return error_; }
+    explicit Instance(const std::string& sendsmsUrl, Options extra = {})
+        : PluginInstance(descriptor(), "sms", options(sendsmsUrl, extra)) {}
 
     SendOutcome send(const std::string& text) {
         switchboard::Message m;
@@ -94,22 +39,17 @@ public:
         m.text = text;
         m.recipients = {{"phone", "+351912345678", ""}};
         m.attributes = {{"outbox.idempotency_key", "ob_key/1"}};
-        switchboard::detail::MessageView view(m);
-        char providerId[256] = {0};
-        sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        SendOutcome out;
-        out.status = descriptor()->send(self_, &view.abi(), &result, sb_errbuf{err, sizeof err});
-        out.error = err;
-        out.retryAfterMs = result.retry_after_ms;
-        out.providerId = providerId;
-        return out;
+        return PluginInstance::send(m);
     }
 
 private:
-    sb_plugin_instance_plugin_ptr self_ = nullptr;
-    sb_status status_ = SB_FAIL_FATAL;
-    std::string error_;
+    static Options options(const std::string& sendsmsUrl, const Options& extra) {
+        Options all{{"sendsms_url", sendsmsUrl}, {"username", "switchboard"}, {"password", kPassword},
+                    {"callback_url", "http://sb.test:8080/webhooks/sms"}, {"dlr_mask", "31"},
+                    {"max_segments", "3"}, {"timeout", "5000"}, {"channel", "sms"}, {"from", "4321"}};
+        for (const auto& [k, v] : extra) all[k] = v;
+        return all;
+    }
 };
 
 bool has(const std::string& uri, const std::string& part) { return uri.find(part) != std::string::npos; }

@@ -11,9 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <functional>
 #include <map>
-#include <thread>
 
 using namespace switchboard::test;
 using nlohmann::json;
@@ -23,15 +21,6 @@ namespace {
 const std::string kPhone = "+351912345678";
 const std::string kShortCode = "4321";
 const std::string kToken = "kannel-hook-token";
-
-bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
-}
 
 json api(const HostProcess& host, const std::string& uri) {
     auto r = host.get(uri, host.auth());
@@ -58,7 +47,7 @@ protected:
                       "      from: \"" + kShortCode + "\"\n",
                       "identity:\n  default_region: PT\noutbox:\n  poll_interval: 50ms\n"
                       "  initial_backoff: 100ms\n  max_backoff: 500ms\n");
-        ASSERT_TRUE(eventually([&] {
+        ASSERT_TRUE(waitFor([&] {
             json c = api(*host_, "/api/v1/connectors/sms-kannel");
             return c.is_object() && c.value("state", "") == "running";
         }))
@@ -81,7 +70,7 @@ protected:
     std::string customerWhoTexted() {
         kannel_.injectText(kPhone, kShortCode, "hello");
         std::string id;
-        eventually([&] { return !(id = customer()).empty(); });
+        waitFor([&] { return !(id = customer()).empty(); });
         return id;
     }
 
@@ -96,9 +85,9 @@ TEST_F(KannelTest, MessagesFromAPhoneReachTheCustomersTimeline) {
     kannel_.injectText(kPhone, kShortCode, "Hello, is my order + receipt ready? 100% sure");
     kannel_.injectUcs2(kPhone, kShortCode, "Olá! 你好 😀");
     std::string id;
-    ASSERT_TRUE(eventually([&] { return !(id = customer()).empty(); })) << kannel_.logs() << host_->output();
+    ASSERT_TRUE(waitFor([&] { return !(id = customer()).empty(); })) << kannel_.logs() << host_->output();
     std::vector<std::string> texts;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         texts.clear();
         const json page = timeline(id);
         for (const auto& i : page["interactions"])
@@ -157,7 +146,7 @@ TEST_F(KannelTest, DeliveryReportsUpdateTheTimeline) {
     const int64_t messageId = json::parse(sent.body)["message_id"];
     // The fake SMSC acknowledges (DLR 8, "sent") and reports delivery (DLR 1, "delivered").
     std::string status;
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(waitFor([&] {
         const json page = timeline(id);
         for (const auto& i : page["interactions"])
             if (i["id"] == messageId && i["delivery_status"].is_string()) status = i["delivery_status"];
@@ -176,14 +165,14 @@ TEST_F(KannelTest, StopOptsTheNumberOutAndStartOptsItBackIn) {
                 return i["consent"][purpose].value("status", "");
         return std::string();
     };
-    ASSERT_TRUE(eventually([&] { return consent("service") == "opted_out"; })) << kannel_.logs() << host_->output();
+    ASSERT_TRUE(waitFor([&] { return consent("service") == "opted_out"; })) << kannel_.logs() << host_->output();
     EXPECT_EQ(consent("marketing"), "opted_out");
     auto refused = send(id, "We miss you");
     EXPECT_EQ(refused.status, 409) << refused.body;
     EXPECT_NE(refused.body.find("opted out"), std::string::npos) << refused.body;
 
     kannel_.injectText(kPhone, kShortCode, "START");
-    ASSERT_TRUE(eventually([&] { return consent("service") == "opted_in"; })) << kannel_.logs();
+    ASSERT_TRUE(waitFor([&] { return consent("service") == "opted_in"; })) << kannel_.logs();
     EXPECT_EQ(send(id, "Welcome back").status, 202);
     EXPECT_EQ(kannel_.waitForMessages(1).size(), 1u) << kannel_.logs();
 }

@@ -3,13 +3,13 @@
 // failures the test controls. Retries deliver once; a sink that keeps failing ends in the
 // dead-letter queue, and a replay after the fix delivers once; consent refuses; receipts
 // update the timeline; a pending message survives kill -9.
+#include "host_store_test.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <functional>
 #include <thread>
 
 using namespace switchboard::test;
@@ -33,15 +33,6 @@ std::string outboxYaml(int maxAttempts, const std::string& initial = "50ms", con
 std::string connectors(const std::string& sinkOptions) {
     return "  - name: site-chat\n    plugin: webchat\n"
            "  - name: sms-out\n    plugin: flaky_sink\n    options: { " + sinkOptions + " }\n";
-}
-
-bool waitFor(const std::function<bool()>& done, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
 }
 
 std::vector<json> lines(const std::string& path) {
@@ -83,17 +74,14 @@ std::string deliveryStatus(const HostProcess& host, const std::string& customer,
     return e.is_object() && e["delivery_status"].is_string() ? e["delivery_status"].get<std::string>() : "";
 }
 
-class Outbound : public ::testing::TestWithParam<std::string> {
+class Outbound : public OnEachHostStore {
 protected:
-    void SetUp() override { setHostStore(GetParam()); }
-    void TearDown() override { setHostStore("sqlite"); }
     TempDir files_;
 };
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Engines, Outbound, ::testing::ValuesIn(kStoreKinds),
-                         [](const auto& info) { return info.param; });
+SWITCHBOARD_ON_EACH_HOST_STORE(Outbound);
 
 TEST_P(Outbound, SinkThatFailsTwiceThenSucceedsDeliversOnce) {
     const std::string deliveries = files_.file("deliveries.jsonl");

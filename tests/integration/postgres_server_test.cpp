@@ -17,11 +17,12 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <thread>
 
 namespace fs = std::filesystem;
 using namespace Poco::Data::Keywords;
 using Poco::Data::Session;
+using switchboard::test::acceptsConnections;
+using switchboard::test::waitFor;
 using switchboard::test::PostgresServer;
 using switchboard::test::sharedPostgres;
 
@@ -36,30 +37,10 @@ Poco::Data::BLOB bytes(const std::string& s) {
     return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(s.data()), s.size());
 }
 
-bool acceptsConnections(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
 int publicTables(Session& s) {
     int n = -1;
     s << "SELECT count(*)::int FROM information_schema.tables WHERE table_schema = 'public'", into(n), now;
     return n;
-}
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return true;
 }
 
 }  // namespace
@@ -253,6 +234,6 @@ TEST(PostgresServer, WatchdogStopsTheServerWhenTheTestProcessIsKilled) {
     const std::string msg(buf, static_cast<std::size_t>(n));
     const int port = std::stoi(msg.substr(0, msg.find(' ')));
     const std::string data = msg.substr(msg.find(' ') + 1);
-    EXPECT_TRUE(waitUntil([&] { return !acceptsConnections(port); }, std::chrono::seconds(10)));
-    EXPECT_TRUE(waitUntil([&] { return !fs::exists(data); }, std::chrono::seconds(10)));
+    EXPECT_TRUE(waitFor([&] { return !acceptsConnections(port); }, std::chrono::seconds(10)));
+    EXPECT_TRUE(waitFor([&] { return !fs::exists(data); }, std::chrono::seconds(10)));
 }

@@ -4,12 +4,12 @@
 // real HTTP server here); the timeline shows the routing outcome and the sent reply. A
 // product question is routed to the product team and answered by nobody automatically.
 #include "http_endpoint.h"
+#include "host_store_test.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <functional>
 #include <thread>
 
 using namespace switchboard::test;
@@ -43,15 +43,6 @@ routing:
       then: { queue: product, team: product }
 )";
 
-bool waitFor(const std::function<bool()>& done) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
-}
-
 HttpResponse postSigned(const HostProcess& host, const json& message) {
     const std::string body = message.dump();
     return host.post("/webhooks/site-chat", body,
@@ -71,16 +62,11 @@ json interactionBySource(const json& timeline, const std::string& direction, con
     return json();
 }
 
-class RoutingEndToEnd : public ::testing::TestWithParam<std::string> {
-protected:
-    void SetUp() override { setHostStore(GetParam()); }
-    void TearDown() override { setHostStore("sqlite"); }
-};
+class RoutingEndToEnd : public OnEachHostStore {};
 
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(Engines, RoutingEndToEnd, ::testing::ValuesIn(kStoreKinds),
-                         [](const auto& info) { return info.param; });
+SWITCHBOARD_ON_EACH_HOST_STORE(RoutingEndToEnd);
 
 TEST_P(RoutingEndToEnd, ACardRequestIsRoutedAndConfirmedOnTheChannelItCameFrom) {
     HttpEndpoint site;

@@ -15,8 +15,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <functional>
-#include <thread>
 
 using namespace switchboard::test;
 using nlohmann::json;
@@ -26,15 +24,6 @@ namespace {
 constexpr const char* kAccount = "AC0123456789abcdef0123456789abcdef";
 constexpr const char* kToken = "host-test-auth-token";
 using Params = std::vector<std::pair<std::string, std::string>>;
-
-bool eventually(const std::function<bool()>& done) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
-}
 
 std::string sign(const std::string& url, Params params) {
     std::stable_sort(params.begin(), params.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -99,18 +88,18 @@ TEST_F(TwilioHost, InboundSendStatusCallbackAndUnsubscribedRecipient) {
                            {"Body", "Olá, where is my order?"}, {"NumMedia", "0"}});
     ASSERT_EQ(in.status, 200) << in.body << host_->output();
     std::string id;
-    ASSERT_TRUE(eventually([&] { return !(id = customer()).empty(); }));
+    ASSERT_TRUE(waitFor([&] { return !(id = customer()).empty(); }));
 
     api_.answer({201, R"({"sid":"SM200","status":"queued"})", {}, false});
     auto sent = send(id, "It ships today");
     ASSERT_EQ(sent.status, 202) << sent.body;
     const int64_t messageId = json::parse(sent.body)["message_id"];
-    ASSERT_TRUE(eventually([&] { return api_.received().size() == 1; }));
+    ASSERT_TRUE(waitFor([&] { return api_.received().size() == 1; }));
     EXPECT_NE(api_.received()[0].body.find("To=%2B351912345678"), std::string::npos);
 
     // The status callback finds the message by the sid the send returned.
     std::string status;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         webhook("/status", {{"MessageSid", "SM200"}, {"MessageStatus", "delivered"}, {"To", "+351912345678"}});
         const json page = api("/api/v1/customers/" + id + "/timeline?limit=50");
         if (page.is_object())
@@ -122,7 +111,7 @@ TEST_F(TwilioHost, InboundSendStatusCallbackAndUnsubscribedRecipient) {
     // Twilio refuses: the number replied STOP on Twilio's side. The number is opted out...
     api_.answer({400, R"({"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400})", {}, false});
     ASSERT_EQ(send(id, "One more thing").status, 202);
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         const json view = api("/api/v1/customers/" + id);
         if (!view.is_object()) return false;
         for (const auto& i : view["identities"])

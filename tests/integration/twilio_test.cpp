@@ -4,11 +4,11 @@
 // directly (never with the plugin's code); sends go to a real HTTP server on 127.0.0.1 that
 // answers what Twilio's Messages API documents (201 with a sid, error JSON, 429).
 #include "http_endpoint.h"
+#include "plugin_harness.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.hpp>
 
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -31,133 +31,27 @@ constexpr const char* kAccount = "AC0123456789abcdef0123456789abcdef";
 constexpr const char* kToken = "auth-token-Distinct-77";
 constexpr const char* kHookUrl = "https://sb.example.com/webhooks/sms-twilio";
 
-const sb_plugin_descriptor* descriptor() {
-    static const sb_plugin_descriptor* d = [] {
-        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-twilio.so";
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
-        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
-        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
-        return entry();
-    }();
-    return d;
-}
-
-// The host side: records emitted messages, delivery reports, consent reports and counters.
-struct FakeHost {
-    std::mutex mutex;
-    std::vector<switchboard::Message> emitted;
-    std::vector<std::pair<std::string, sb_delivery_status>> receipts;
-    std::vector<std::string> consents;  // "type:value purpose status source"
-    std::map<std::string, double> counters;
-
-    static FakeHost& of(sb_host_instance_host_ptr p) { return *reinterpret_cast<FakeHost*>(p); }
-    static const sb_host_api* api() {
-        static const sb_host_api a = [] {
-            sb_host_api t{};
-            t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
-            t.abi_major = SB_ABI_VERSION_MAJOR;
-            t.abi_minor = SB_ABI_VERSION_MINOR;
-            t.log = [](sb_host_instance_host_ptr, sb_log_level, sb_str) {};
-            t.log_enabled = [](sb_host_instance_host_ptr, sb_log_level) { return 0; };
-            t.emit = [](sb_host_instance_host_ptr p, const sb_emit_batch* b, sb_emit_outcome* outcomes, sb_errbuf) {
-                std::lock_guard<std::mutex> lock(of(p).mutex);
-                for (size_t i = 0; i < b->message_count; ++i) {
-                    of(p).emitted.push_back(switchboard::Message::fromAbi(b->messages[i]));
-                    if (outcomes) outcomes[i] = SB_EMIT_STORED;
-                }
-                return SB_OK;
-            };
-            t.checkpoint_get = [](sb_host_instance_host_ptr, sb_str, void*, sb_receive_fn, sb_errbuf) { return SB_OK; };
-            t.checkpoint_put = [](sb_host_instance_host_ptr, sb_str, sb_str, sb_errbuf) { return SB_OK; };
-            t.counter_add = [](sb_host_instance_host_ptr p, sb_str name, double d) {
-                std::lock_guard<std::mutex> lock(of(p).mutex);
-                of(p).counters[std::string(switchboard::view(name))] += d;
-            };
-            t.gauge_set = [](sb_host_instance_host_ptr, sb_str, double) {};
-            t.report_delivery = [](sb_host_instance_host_ptr p, const sb_delivery_report* r, sb_errbuf) {
-                std::lock_guard<std::mutex> lock(of(p).mutex);
-                of(p).receipts.emplace_back(std::string(switchboard::view(r->provider_message_id)), r->status);
-                return SB_OK;
-            };
-            t.report_consent = [](sb_host_instance_host_ptr p, const sb_identity* a, sb_str purpose, sb_str status,
-                                  sb_str source, sb_errbuf) {
-                std::lock_guard<std::mutex> lock(of(p).mutex);
-                of(p).consents.push_back(std::string(switchboard::view(a->type)) + ":" +
-                                         std::string(switchboard::view(a->value)) + " " +
-                                         std::string(switchboard::view(purpose)) + " " +
-                                         std::string(switchboard::view(status)) + " " +
-                                         std::string(switchboard::view(source)));
-                return SB_OK;
-            };
-            return t;
-        }();
-        return &a;
-    }
-};
+const sb_plugin_descriptor* descriptor() { return switchboard::test::bundledPlugin("twilio"); }
 
 struct WebhookAnswer {
-    int status = 0;
+    int status = 0;  // HTTP
     std::string body;
 };
 
-class Instance {
+class Instance : public switchboard::test::PluginInstance {
 public:
-    explicit Instance(Options extra = {}) {
-        Options all{{"account_sid", kAccount}, {"auth_token", kToken}, {"from", "+15005550006"},
-                    {"api_base_url", "https://api.twilio.com"}, {"timeout", "5000"}, {"channel", "sms"}};
-        for (auto& [k, v] : extra) all[k] = v;
-        std::vector<sb_kv> entries;
-        for (const auto& [k, v] : all)
-            if (!v.empty()) entries.push_back({switchboard::span(k), switchboard::span(v)});
-        const sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(),
-                            switchboard::span("sms-twilio")};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        status_ = descriptor()->create(FakeHost::api(), reinterpret_cast<sb_host_instance_host_ptr>(&host_), &cfg,
-                                       &self_, sb_errbuf{err, sizeof err});
-        error_ = err;
-        if (status_ == SB_OK) descriptor()->start(self_, sb_errbuf{err, sizeof err});
-    }
-    ~Instance() {
-        if (status_ != SB_OK) return;
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        descriptor()->stop(self_, sb_errbuf{err, sizeof err});
-        descriptor()->destroy(self_);
-    }
-    sb_status createStatus() const { return status_; }
-    const std::string& createError() const { return error_; }
-    FakeHost& host() { return host_; }
+    explicit Instance(Options extra = {}) : PluginInstance(descriptor(), "sms-twilio", options(extra)) {}
 
     WebhookAnswer post(const std::string& path, const std::string& publicUrl, const std::string& body,
                        const std::string& signature) {
-        std::vector<sb_kv> headers{{switchboard::span("content-type"), switchboard::span("application/x-www-form-urlencoded")}};
-        if (!signature.empty()) headers.push_back({switchboard::span("x-twilio-signature"), switchboard::span(signature)});
-        sb_http_request req{};
-        req.struct_size = static_cast<uint32_t>(sizeof(sb_http_request));
-        req.method = switchboard::span("POST");
-        req.path = switchboard::span(path);
-        req.headers = headers.data();
-        req.header_count = headers.size();
-        req.body = switchboard::span(body);
-        req.public_url = switchboard::span(publicUrl);
-        WebhookAnswer answer;
-        sb_http_response resp{};
-        resp.struct_size = static_cast<uint32_t>(sizeof(sb_http_response));
-        resp.status = 200;
-        resp.host_ctx = &answer;
-        resp.set_header = [](void*, sb_str, sb_str) {};
-        resp.write_body = [](void* ctx, sb_str data) { static_cast<WebhookAnswer*>(ctx)->body += switchboard::view(data); };
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        EXPECT_EQ(descriptor()->handle_webhook(self_, &req, &resp, sb_errbuf{err, sizeof err}), SB_OK) << err;
-        answer.status = resp.status;
-        return answer;
+        switchboard::test::HeaderPairs headers{{"content-type", "application/x-www-form-urlencoded"}};
+        if (!signature.empty()) headers.emplace_back("x-twilio-signature", signature);
+        const switchboard::test::WebhookReply reply = handleWebhook({"POST", path, headers, body, publicUrl, ""});
+        EXPECT_EQ(reply.status, SB_OK) << reply.pluginError;
+        return {reply.http, reply.body};
     }
 
-    struct Sent {
-        sb_status status;
-        std::string error, providerId;
-        uint32_t retryAfterMs;
-    };
+    using Sent = switchboard::test::SendOutcome;
     Sent send(const std::string& to, const std::string& text) {
         switchboard::Message m;
         m.channel = "sms";
@@ -166,19 +60,18 @@ public:
         m.text = text;
         m.recipients = {{"phone", to, ""}};
         m.attributes = {{"outbox.idempotency_key", "ob-1"}};
-        switchboard::detail::MessageView view(m);
-        char providerId[256] = {0};
-        sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        sb_status s = descriptor()->send(self_, &view.abi(), &result, sb_errbuf{err, sizeof err});
-        return {s, err, providerId, result.retry_after_ms};
+        return PluginInstance::send(m);
     }
 
 private:
-    FakeHost host_;
-    sb_plugin_instance_plugin_ptr self_ = nullptr;
-    sb_status status_ = SB_FAIL_FATAL;
-    std::string error_;
+    // An empty value in extra removes the option (the host passes unset options as absent).
+    static Options options(const Options& extra) {
+        Options all{{"account_sid", kAccount}, {"auth_token", kToken}, {"from", "+15005550006"},
+                    {"api_base_url", "https://api.twilio.com"}, {"timeout", "5000"}, {"channel", "sms"}};
+        for (const auto& [k, v] : extra) all[k] = v;
+        for (auto it = all.begin(); it != all.end();) it = it->second.empty() ? all.erase(it) : std::next(it);
+        return all;
+    }
 };
 
 std::string formEncode(const std::string& s) {

@@ -3,12 +3,11 @@
 // website's reply endpoint. Signatures are checked here with OpenSSL directly, never with
 // the plugin's own code.
 #include "http_endpoint.h"
+#include "plugin_harness.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.hpp>
 
-
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
@@ -35,140 +34,15 @@ using switchboard::test::ScriptedAnswer;
 
 constexpr const char* kSecret = "reply-s3cr3t-Distinct-Value";
 
-const sb_plugin_descriptor* descriptor() {
-    static const sb_plugin_descriptor* d = [] {
-        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-webchat.so";
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
-        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
-        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
-        return entry();
-    }();
-    return d;
-}
+const sb_plugin_descriptor* descriptor() { return switchboard::test::bundledPlugin("webchat"); }
 
-
-// The host's side of one instance: records logs and counters; send never emits.
-struct FakeHost {
-    std::mutex mutex;
-    std::vector<std::string> logs;
-    std::map<std::string, double> counters;
-
-    static FakeHost& of(sb_host_instance_host_ptr p) { return *reinterpret_cast<FakeHost*>(p); }
-    static void log(sb_host_instance_host_ptr p, sb_log_level, sb_str message) {
-        std::lock_guard<std::mutex> lock(of(p).mutex);
-        of(p).logs.emplace_back(switchboard::view(message));
-    }
-    static int logEnabled(sb_host_instance_host_ptr, sb_log_level) { return 1; }
-    static sb_status emit(sb_host_instance_host_ptr, const sb_emit_batch*, sb_emit_outcome*, sb_errbuf) {
-        return SB_OK;
-    }
-    static sb_status checkpointGet(sb_host_instance_host_ptr, sb_str, void*, sb_receive_fn, sb_errbuf) {
-        return SB_OK;
-    }
-    static sb_status checkpointPut(sb_host_instance_host_ptr, sb_str, sb_str, sb_errbuf) { return SB_OK; }
-    static void counterAdd(sb_host_instance_host_ptr p, sb_str name, double delta) {
-        std::lock_guard<std::mutex> lock(of(p).mutex);
-        of(p).counters[std::string(switchboard::view(name))] += delta;
-    }
-    static void gaugeSet(sb_host_instance_host_ptr, sb_str, double) {}
-    static const sb_host_api* api() {
-        // Field by field: services added in later SDK minors stay NULL (not offered).
-        static const sb_host_api a = [] {
-            sb_host_api t{};
-            t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
-            t.abi_major = SB_ABI_VERSION_MAJOR;
-            t.abi_minor = SB_ABI_VERSION_MINOR;
-            t.log = &log;
-            t.log_enabled = &logEnabled;
-            t.emit = &emit;
-            t.checkpoint_get = &checkpointGet;
-            t.checkpoint_put = &checkpointPut;
-            t.counter_add = &counterAdd;
-            t.gauge_set = &gaugeSet;
-            return t;
-        }();
-        return &a;
-    }
-    std::string allLogs() {
-        std::lock_guard<std::mutex> lock(mutex);
-        std::string all;
-        for (const auto& l : logs) all += l + "\n";
-        return all;
-    }
-};
-
-// "10s" -> "10000": the host hands durations to plugins in milliseconds.
-std::string durationDefaultMs(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    const long long n = std::stoll(text.substr(0, digits));
-    const std::string unit = text.substr(digits);
-    const long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000;
-    return std::to_string(n * factor);
-}
-
-struct SendOutcome {
-    sb_status status = SB_OK;
-    std::string error;
-    uint32_t retryAfterMs = 0;
-    std::string providerId;
-};
+using switchboard::test::SendOutcome;
 
 // One created and started instance, configured the way the host would (defaults filled in).
-class Instance {
+class Instance : public switchboard::test::PluginInstance {
 public:
-    explicit Instance(const Options& overrides) {
-        Options all;
-        const sb_plugin_descriptor* d = descriptor();
-        for (size_t i = 0; i < d->option_count; ++i) {
-            const sb_option& o = d->options[i];
-            if (o.default_value == nullptr) continue;
-            all[o.name] = o.type == SB_OPT_DURATION ? durationDefaultMs(o.default_value) : o.default_value;
-        }
-        for (const auto& [k, v] : overrides) all[k] = v;
-        std::vector<sb_kv> entries;
-        for (const auto& [k, v] : all) entries.push_back({switchboard::span(k), switchboard::span(v)});
-        const sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(),
-                            switchboard::span("site-chat")};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        createStatus_ = d->create(FakeHost::api(), handle(), &cfg, &self_, sb_errbuf{err, sizeof err});
-        createError_ = err;
-        if (createStatus_ == SB_OK) d->start(self_, sb_errbuf{err, sizeof err});
-    }
-    ~Instance() {
-        if (createStatus_ != SB_OK) return;
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        descriptor()->stop(self_, sb_errbuf{err, sizeof err});
-        descriptor()->destroy(self_);
-    }
-    Instance(const Instance&) = delete;
-    Instance& operator=(const Instance&) = delete;
-
-    sb_status createStatus() const { return createStatus_; }
-    const std::string& createError() const { return createError_; }
-    FakeHost& host() { return host_; }
-
-    // Through the C ABI, with host-owned buffers as the outbox would pass them.
-    SendOutcome send(const switchboard::Message& message) {
-        switchboard::detail::MessageView view(message);
-        char providerId[256] = {0};
-        sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        SendOutcome out;
-        out.status = descriptor()->send(self_, &view.abi(), &result, sb_errbuf{err, sizeof err});
-        out.error = err;
-        out.retryAfterMs = result.retry_after_ms;
-        out.providerId = providerId;
-        return out;
-    }
-
-private:
-    sb_host_instance_host_ptr handle() { return reinterpret_cast<sb_host_instance_host_ptr>(&host_); }
-    FakeHost host_;
-    sb_plugin_instance_plugin_ptr self_ = nullptr;
-    sb_status createStatus_ = SB_FAIL_FATAL;
-    std::string createError_;
+    explicit Instance(const Options& overrides)
+        : PluginInstance(descriptor(), "site-chat", switchboard::test::withOptionDefaults(descriptor(), overrides)) {}
 };
 
 switchboard::Message reply(const std::string& text = "Your order shipped today.") {

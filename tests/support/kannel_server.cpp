@@ -22,26 +22,6 @@ namespace {
 
 const char* kFakeSmsc = "/usr/lib/kannel/test/fakesmsc";
 
-bool accepting(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    return done();
-}
-
 // Kannel's url-encoding as fakesmsc prints it: %XX, '+' for a space.
 std::string urlDecode(const std::string& s) {
     std::string out;
@@ -174,7 +154,8 @@ void KannelServer::start(const std::string& getUrl) {
     const std::string confPath = dir_.write("kannel.conf", conf.str());
 
     bearerbox_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/bearerbox", confPath});
-    if (!waitUntil([&] { return accepting(boxPort_) && accepting(smscPort_); }, std::chrono::seconds(10)))
+    const auto portsOpen = [&] { return acceptsConnections(boxPort_) && acceptsConnections(smscPort_); };
+    if (!waitFor(portsOpen, std::chrono::seconds(10)))
         throw std::runtime_error("bearerbox did not open its ports:\n" + logs());
     // smsbox and fakesmsc exit when their first connection fails: start them only now.
     smsbox_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/smsbox", confPath});
@@ -189,9 +170,9 @@ void KannelServer::start(const std::string& getUrl) {
         std::string("exec ") + kFakeSmsc + " -H 127.0.0.1 -r " + std::to_string(smscPort_) + " < '" + fifo + "'"});
     // Online: sendsms answers, and the admin status shows the fake SMSC connected.
     const std::string status = "/status.txt?password=admin-test";
-    bool online = waitUntil(
+    bool online = waitFor(
         [&] {
-            if (!accepting(sendsmsPort_)) return false;
+            if (!acceptsConnections(sendsmsPort_)) return false;
             auto r = http("GET", adminPort_, status);
             return r.status == 200 && r.body.find("online") != std::string::npos &&
                    r.body.find("smsbox:") != std::string::npos;
@@ -207,7 +188,7 @@ void KannelServer::inject(const std::string& line) {
     // fakesmsc takes one line per read of its buffered input: a second line written before it
     // sent the first can sit in its buffer unseen. One at a time, then.
     const std::string sent = "fakesmsc: sent message " + std::to_string(++injected_) + "\n";
-    if (!waitUntil([&] { return fakesmsc_->output().find(sent) != std::string::npos; }, std::chrono::seconds(10)))
+    if (!waitFor([&] { return fakesmsc_->output().find(sent) != std::string::npos; }, std::chrono::seconds(10)))
         throw std::runtime_error("fakesmsc did not send the injected message '" + line + "':\n" + logs());
 }
 
@@ -264,7 +245,7 @@ std::vector<SmscMessage> KannelServer::received() const {
 
 std::vector<SmscMessage> KannelServer::waitForMessages(size_t n, std::chrono::milliseconds timeout) const {
     std::vector<SmscMessage> got;
-    waitUntil(
+    waitFor(
         [&] {
             got = received();
             return got.size() >= n;

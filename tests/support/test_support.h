@@ -4,6 +4,7 @@
 #include "config/config.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <map>
 #include <string>
@@ -31,8 +32,16 @@ private:
 // A loopback port that was free a moment ago (bind 127.0.0.1:0). Racy by nature: retry a
 // start once on "address in use".
 int freePort();
+// Whether something accepts TCP connections on 127.0.0.1:port right now.
+bool acceptsConnections(int port);
 
 std::string readFile(const std::string& path);
+
+// Polls done() every `interval` until it holds or `timeout` has passed (then checks once more):
+// for state another process or thread reaches in its own time. The timeout only bounds how
+// long a failing test waits; it is not a timing assertion.
+bool waitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                std::chrono::milliseconds interval = std::chrono::milliseconds(50));
 
 // Lower-case hex HMAC-SHA256 with OpenSSL, independent of any plugin's own signing code.
 std::string hmacSha256Hex(const std::string& key, const std::string& data);

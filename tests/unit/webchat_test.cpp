@@ -1,11 +1,11 @@
 // The webchat connector, tested as the host sees it: the built switchboard-webchat.so is
 // dlopen'ed, its descriptor read, and handle_webhook driven through the C ABI with a fake
 // sb_host_api that records what the plugin emits, logs and counts.
+#include "plugin_harness.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.hpp>
 
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -36,206 +36,23 @@ constexpr const char* kSecret = "s3cr3t-Very-Distinct-Value";
 constexpr const char* kSignedBody = R"({"id":"sig-1","from":{"email":"ann@example.com"},"text":"hello"})";
 constexpr const char* kSignedMac = "d50399ae290df144ccb19b20bea3dcfb5674a88e733ade1be002279b2d8d4c87";
 
-const sb_plugin_descriptor* descriptor() {
-    static const sb_plugin_descriptor* d = [] {
-        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-webchat.so";
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
-        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
-        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
-        return entry();
-    }();
-    return d;
-}
+const sb_plugin_descriptor* descriptor() { return switchboard::test::bundledPlugin("webchat"); }
 
-// The fake host: one per instance, passed as the opaque sb_host_instance pointer.
-struct FakeHost {
-    sb_status emitStatus = SB_OK;
-    sb_emit_outcome outcome = SB_EMIT_STORED;
-    std::vector<switchboard::Message> emitted;
-    std::vector<uint32_t> messageSizes;  // struct_size of each emitted sb_message
-    std::vector<std::pair<sb_log_level, std::string>> logs;
-    std::map<std::string, double> counters;
+using Reply = switchboard::test::WebhookReply;
 
-    static FakeHost& of(sb_host_instance_host_ptr p) { return *reinterpret_cast<FakeHost*>(p); }
-
-    static void log(sb_host_instance_host_ptr p, sb_log_level level, sb_str message) {
-        of(p).logs.emplace_back(level, std::string(switchboard::view(message)));
-    }
-    static int logEnabled(sb_host_instance_host_ptr, sb_log_level) { return 1; }
-    static sb_status emit(sb_host_instance_host_ptr p, const sb_emit_batch* batch, sb_emit_outcome* outcomes,
-                          sb_errbuf err) {
-        FakeHost& h = of(p);
-        if (h.emitStatus != SB_OK) {
-            // As the ABI says: on SB_FAIL_DATA nothing is stored and the culprits are REJECTED.
-            if (h.emitStatus == SB_FAIL_DATA && outcomes)
-                for (size_t i = 0; i < batch->message_count; ++i) outcomes[i] = SB_EMIT_REJECTED;
-            switchboard::writeError(err, "fake host refuses");
-            return h.emitStatus;
-        }
-        for (size_t i = 0; i < batch->message_count; ++i) {
-            h.emitted.push_back(switchboard::Message::fromAbi(batch->messages[i]));
-            h.messageSizes.push_back(batch->messages[i].struct_size);
-            if (outcomes) outcomes[i] = h.outcome;
-        }
-        return SB_OK;
-    }
-    static sb_status checkpointGet(sb_host_instance_host_ptr, sb_str, void*, sb_receive_fn, sb_errbuf) {
-        return SB_OK;
-    }
-    static sb_status checkpointPut(sb_host_instance_host_ptr, sb_str, sb_str, sb_errbuf) { return SB_OK; }
-    static void counterAdd(sb_host_instance_host_ptr p, sb_str name, double delta) {
-        of(p).counters[std::string(switchboard::view(name))] += delta;
-    }
-    static void gaugeSet(sb_host_instance_host_ptr, sb_str, double) {}
-
-    static const sb_host_api* api() {
-        // Field by field: services added in later SDK minors stay NULL (not offered).
-        static const sb_host_api a = [] {
-            sb_host_api t{};
-            t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
-            t.abi_major = SB_ABI_VERSION_MAJOR;
-            t.abi_minor = SB_ABI_VERSION_MINOR;
-            t.log = &log;
-            t.log_enabled = &logEnabled;
-            t.emit = &emit;
-            t.checkpoint_get = &checkpointGet;
-            t.checkpoint_put = &checkpointPut;
-            t.counter_add = &counterAdd;
-            t.gauge_set = &gaugeSet;
-            return t;
-        }();
-        return &a;
-    }
-
-    std::string allLogs() const {
-        std::string all;
-        for (const auto& [level, text] : logs) all += text + "\n";
-        return all;
-    }
-    bool loggedAt(sb_log_level level, const std::string& needle) const {
-        return std::any_of(logs.begin(), logs.end(), [&](const auto& l) {
-            return l.first == level && l.second.find(needle) != std::string::npos;
-        });
-    }
-    double counter(const std::string& name) const {
-        auto it = counters.find(name);
-        return it == counters.end() ? 0 : it->second;
-    }
-};
-
-struct Reply {
-    sb_status status = SB_OK;
-    int http = 0;
-    std::map<std::string, std::string> headers;  // lower-cased names
-    std::string body;
-
-    nlohmann::json json() const { return nlohmann::json::parse(body); }
-    std::string error() const { return json().value("error", ""); }
-};
-
-// "10s" -> "10000": the host hands durations to plugins in milliseconds.
-std::string durationMs(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    const long long n = std::stoll(text.substr(0, digits));
-    const std::string unit = text.substr(digits);
-    const long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000;
-    return std::to_string(n * factor);
-}
-
-// Builds the sb_config the host would: every option that is set or has a default, once.
-struct ConfigEntries {
-    std::vector<std::string> storage;
-    std::vector<sb_kv> entries;
-    sb_config config{};
-
-    explicit ConfigEntries(const Options& overrides) {
-        Options all;
-        const sb_plugin_descriptor* d = descriptor();
-        for (size_t i = 0; i < d->option_count; ++i)
-            if (d->options[i].default_value)
-                all[d->options[i].name] = d->options[i].type == SB_OPT_DURATION
-                                              ? durationMs(d->options[i].default_value)
-                                              : d->options[i].default_value;
-        for (const auto& [k, v] : overrides) all[k] = v;
-        storage.reserve(all.size() * 2);
-        for (const auto& [k, v] : all) {
-            storage.push_back(k);
-            storage.push_back(v);
-        }
-        for (size_t i = 0; i < storage.size(); i += 2)
-            entries.push_back({switchboard::span(storage[i]), switchboard::span(storage[i + 1])});
-        config = sb_config{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(),
-                           switchboard::span("site-chat")};
-    }
-};
-
-// One created and started plugin instance with its fake host.
-class Instance {
+// One created and started instance, configured the way the host would (defaults filled in).
+class Instance : public switchboard::test::PluginInstance {
 public:
-    explicit Instance(const Options& options = {}) {
-        ConfigEntries cfg(options);
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        createStatus_ =
-            descriptor()->create(FakeHost::api(), handle(), &cfg.config, &self_, sb_errbuf{err, sizeof err});
-        createError_ = err;
-        if (createStatus_ == SB_OK) descriptor()->start(self_, sb_errbuf{err, sizeof err});
-    }
-    ~Instance() {
-        if (createStatus_ != SB_OK) return;
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        descriptor()->stop(self_, sb_errbuf{err, sizeof err});
-        descriptor()->destroy(self_);
-    }
-    Instance(const Instance&) = delete;
-    Instance& operator=(const Instance&) = delete;
-
-    sb_status createStatus() const { return createStatus_; }
-    const std::string& createError() const { return createError_; }
-    FakeHost& host() { return host_; }
+    explicit Instance(const Options& options = {})
+        : PluginInstance(descriptor(), "site-chat", switchboard::test::withOptionDefaults(descriptor(), options)) {}
 
     Reply request(const std::string& method, const std::string& body, const Headers& headers = {},
                   const std::string& path = "") {
-        std::vector<sb_kv> kvs;
-        for (const auto& [k, v] : headers) kvs.push_back({switchboard::span(k), switchboard::span(v)});
-        sb_http_request req{};
-        req.struct_size = sizeof req;
-        req.method = switchboard::span(method);
-        req.path = switchboard::span(path);
-        req.headers = kvs.data();
-        req.header_count = kvs.size();
-        req.body = switchboard::span(body);
-        req.remote_addr = switchboard::span("203.0.113.9");
-        Reply reply;
-        sb_http_response resp{};
-        resp.struct_size = sizeof resp;
-        resp.status = 200;
-        resp.host_ctx = &reply;
-        resp.set_header = [](void* ctx, sb_str name, sb_str value) {
-            std::string n(switchboard::view(name));
-            std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-            static_cast<Reply*>(ctx)->headers[n] = std::string(switchboard::view(value));
-        };
-        resp.write_body = [](void* ctx, sb_str data) {
-            static_cast<Reply*>(ctx)->body += switchboard::view(data);
-        };
-        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        reply.status = descriptor()->handle_webhook(self_, &req, &resp, sb_errbuf{err, sizeof err});
-        reply.http = resp.status;
-        return reply;
+        return handleWebhook({method, path, headers, body, "", "203.0.113.9"});
     }
     Reply post(const std::string& body, Headers headers = {{"content-type", "application/json"}}) {
         return request("POST", body, headers);
     }
-
-private:
-    sb_host_instance_host_ptr handle() { return reinterpret_cast<sb_host_instance_host_ptr>(&host_); }
-
-    FakeHost host_;
-    sb_plugin_instance_plugin_ptr self_ = nullptr;
-    sb_status createStatus_ = SB_FAIL_FATAL;
-    std::string createError_;
 };
 
 const sb_option* findOption(const std::string& name) {

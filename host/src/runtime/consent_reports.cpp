@@ -3,6 +3,7 @@
 #include "customer/consent.h"
 #include "customer/identity_normalizer.h"
 #include "log/log.h"
+#include "runtime/abi_text.h"
 #include "runtime/connector_instance.h"
 #include "runtime/message_codec.h"
 #include "runtime/time_format.h"
@@ -13,15 +14,6 @@
 namespace switchboard::host {
 
 namespace {
-
-std::string_view view(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-
-void writeErr(sb_errbuf err, const std::string& text) {
-    if (err.data == nullptr || err.capacity == 0) return;
-    size_t n = std::min(text.size(), err.capacity - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
 
 // The store's normalizer, so the match key is the one identities and the outbox use; a store
 // opened without a resolver (tests, tools) gets the default options.

@@ -1,6 +1,7 @@
 #include "runtime/host_services.h"
 
 #include "log/log.h"
+#include "runtime/abi_text.h"
 #include "runtime/connector_instance.h"
 #include "runtime/consent_reports.h"
 #include "runtime/delivery_reports.h"
@@ -17,15 +18,6 @@
 namespace switchboard::host {
 
 namespace {
-
-std::string_view view(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-
-void writeErr(sb_errbuf err, const std::string& text) {
-    if (err.data == nullptr || err.capacity == 0) return;
-    size_t n = std::min(text.size(), err.capacity - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
 
 LogLevel toLevel(sb_log_level level) {
     switch (level) {

@@ -1,12 +1,12 @@
 #include "runtime/message_codec.h"
 
+#include "runtime/abi_text.h"
+
 #include <nlohmann/json.hpp>
 
 namespace switchboard::host {
 
 namespace {
-
-std::string_view view(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
 
 constexpr size_t kMaxSourceId = 512;
 

@@ -1,6 +1,6 @@
-#include "utf8.h"
+#include "switchboard/utf8.h"
 
-namespace switchboard::sms::detail {
+namespace switchboard::utf8 {
 
 std::vector<CodePoint> decodeUtf8(std::string_view s) {
     std::vector<CodePoint> out;
@@ -47,4 +47,4 @@ void appendUtf8(std::string& out, char32_t cp) {
     }
 }
 
-}  // namespace switchboard::sms::detail
+}  // namespace switchboard::utf8

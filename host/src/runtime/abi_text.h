@@ -1,0 +1,25 @@
+// Text across the C ABI for the host's services (host_services.cpp and the report_* entries):
+// reading a borrowed sb_str, writing a NUL-terminated error into the caller's sb_errbuf.
+#pragma once
+
+#include <switchboard/plugin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace switchboard::host {
+
+// A view of s for the duration of the call; empty when s.data is NULL.
+inline std::string_view view(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
+
+// Copies text into err, truncated to fit with its NUL; nothing when err has no room.
+inline void writeErr(sb_errbuf err, const std::string& text) {
+    if (err.data == nullptr || err.capacity == 0) return;
+    size_t n = std::min(text.size(), err.capacity - 1);
+    std::memcpy(err.data, text.data(), n);
+    err.data[n] = '\0';
+}
+
+}  // namespace switchboard::host

@@ -1,0 +1,26 @@
+// UTF-8 <-> code points, shared by the bundled connectors (the SMS library's alphabet and
+// segment logic, webchat's log-safe excerpts) so each does not carry its own decoder. Linked
+// statically into plugins (target switchboard_plugin_text); not part of the installed SDK.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::utf8 {
+
+inline constexpr char32_t kReplacement = 0xFFFD;
+
+// One decoded character and the bytes it took in the input.
+struct CodePoint {
+    char32_t value;
+    std::string_view bytes;
+};
+
+// Invalid or overlong sequences, surrogates and values past U+10FFFF become U+FFFD, one byte
+// each (so an invalid byte is {kReplacement, 1 byte}; a real U+FFFD in the input takes 3).
+std::vector<CodePoint> decodeUtf8(std::string_view utf8);
+void appendUtf8(std::string& out, char32_t cp);
+
+}  // namespace switchboard::utf8

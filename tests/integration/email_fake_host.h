@@ -1,0 +1,220 @@
+// Drives the built switchboard-email.so through the C ABI, as the host does: a fake
+// sb_host_api that commits emitted batches and their checkpoint atomically, drops messages
+// whose source id it already has (like the host's dedupe), and records logs and counters.
+// Shared by the email_* tests; not a test itself.
+#pragma once
+
+#include "test_support.h"
+
+#include <switchboard/plugin.hpp>
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace email_test {
+
+inline const sb_plugin_descriptor* descriptor() {
+    static const sb_plugin_descriptor* d = [] {
+        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-email.so";
+        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
+        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
+        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
+        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
+        return entry();
+    }();
+    return d;
+}
+
+// The host's store for one instance; outlives plugin instances (a restart keeps it).
+struct FakeHost {
+    std::mutex mutex;
+    std::vector<switchboard::Message> stored;
+    std::set<std::string> sourceIds;
+    std::map<std::string, std::string> checkpoints;
+    std::vector<std::string> logs;
+    std::map<std::string, double> counters;
+    size_t duplicates = 0;
+    size_t emitCalls = 0;
+
+    static FakeHost& of(sb_host_instance_host_ptr p) { return *reinterpret_cast<FakeHost*>(p); }
+    static void log(sb_host_instance_host_ptr p, sb_log_level, sb_str message) {
+        std::lock_guard<std::mutex> lock(of(p).mutex);
+        of(p).logs.emplace_back(switchboard::view(message));
+    }
+    static int logEnabled(sb_host_instance_host_ptr, sb_log_level) { return 1; }
+    static sb_status emit(sb_host_instance_host_ptr p, const sb_emit_batch* batch, sb_emit_outcome* outcomes,
+                          sb_errbuf) {
+        FakeHost& h = of(p);
+        std::lock_guard<std::mutex> lock(h.mutex);
+        ++h.emitCalls;
+        for (size_t i = 0; i < batch->message_count; ++i) {
+            auto m = switchboard::Message::fromAbi(*SB_ARRAY_AT(sb_message, batch->messages, i));
+            const bool isNew = h.sourceIds.insert(m.sourceId).second;
+            if (isNew) h.stored.push_back(std::move(m));
+            else ++h.duplicates;
+            if (outcomes) outcomes[i] = isNew ? SB_EMIT_STORED : SB_EMIT_DUPLICATE;
+        }
+        if (batch->checkpoint_key.size > 0)
+            h.checkpoints[std::string(switchboard::view(batch->checkpoint_key))] =
+                std::string(switchboard::view(batch->checkpoint_value));
+        return SB_OK;
+    }
+    static sb_status checkpointGet(sb_host_instance_host_ptr p, sb_str key, void* ctx, sb_receive_fn receive,
+                                   sb_errbuf) {
+        FakeHost& h = of(p);
+        std::string value;
+        {
+            std::lock_guard<std::mutex> lock(h.mutex);
+            auto it = h.checkpoints.find(std::string(switchboard::view(key)));
+            if (it == h.checkpoints.end()) return SB_OK;
+            value = it->second;
+        }
+        receive(ctx, switchboard::span(value));
+        return SB_OK;
+    }
+    static sb_status checkpointPut(sb_host_instance_host_ptr p, sb_str key, sb_str value, sb_errbuf) {
+        std::lock_guard<std::mutex> lock(of(p).mutex);
+        of(p).checkpoints[std::string(switchboard::view(key))] = std::string(switchboard::view(value));
+        return SB_OK;
+    }
+    static void counterAdd(sb_host_instance_host_ptr p, sb_str name, double delta) {
+        std::lock_guard<std::mutex> lock(of(p).mutex);
+        of(p).counters[std::string(switchboard::view(name))] += delta;
+    }
+    static void gaugeSet(sb_host_instance_host_ptr, sb_str, double) {}
+    static const sb_host_api* api() {
+        static const sb_host_api a = [] {
+            sb_host_api t{};
+            t.struct_size = static_cast<uint32_t>(sizeof(sb_host_api));
+            t.abi_major = SB_ABI_VERSION_MAJOR;
+            t.abi_minor = SB_ABI_VERSION_MINOR;
+            t.log = &log;
+            t.log_enabled = &logEnabled;
+            t.emit = &emit;
+            t.checkpoint_get = &checkpointGet;
+            t.checkpoint_put = &checkpointPut;
+            t.counter_add = &counterAdd;
+            t.gauge_set = &gaugeSet;
+            return t;
+        }();
+        return &a;
+    }
+    std::string allLogs() {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::string all;
+        for (const auto& l : logs) all += l + "\n";
+        return all;
+    }
+    const switchboard::Message* find(const std::string& sourceId) {
+        std::lock_guard<std::mutex> lock(mutex);
+        for (const auto& m : stored)
+            if (m.sourceId == sourceId) return &m;
+        return nullptr;
+    }
+    size_t count() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return stored.size();
+    }
+};
+
+// "10s" -> "10000": the host hands durations to plugins in milliseconds.
+inline std::string durationMs(const std::string& text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    const long long n = std::stoll(text.substr(0, digits));
+    const std::string unit = text.substr(digits);
+    const long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000;
+    return std::to_string(n * factor);
+}
+
+using Options = std::multimap<std::string, std::string>;  // a list option repeats its key
+
+struct Outcome {
+    sb_status status = SB_OK;
+    std::string error;
+    uint32_t nextOrRetryMs = 0;
+    std::string providerId;
+};
+
+// One created and started instance, configured as the host would (defaults filled in).
+class Instance {
+public:
+    Instance(FakeHost& host, const Options& options, const std::string& name = "support-mail") : host_(host) {
+        std::map<std::string, std::string> defaults;
+        const sb_plugin_descriptor* d = descriptor();
+        for (size_t i = 0; i < d->option_count; ++i)
+            if (d->options[i].default_value && options.count(d->options[i].name) == 0)
+                defaults[d->options[i].name] = d->options[i].type == SB_OPT_DURATION
+                                                   ? durationMs(d->options[i].default_value)
+                                                   : d->options[i].default_value;
+        for (const auto& [k, v] : defaults) storage_.emplace_back(k, v);
+        for (const auto& [k, v] : options) storage_.emplace_back(k, v);
+        std::vector<sb_kv> entries;
+        for (const auto& [k, v] : storage_) entries.push_back({switchboard::span(k), switchboard::span(v)});
+        sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(), switchboard::span(name)};
+        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
+        createStatus_ = d->create(FakeHost::api(), reinterpret_cast<sb_host_instance_host_ptr>(&host_), &cfg, &self_,
+                                  sb_errbuf{err, sizeof err});
+        createError_ = err;
+        if (createStatus_ == SB_OK) d->start(self_, sb_errbuf{err, sizeof err});
+    }
+    ~Instance() {
+        if (createStatus_ != SB_OK) return;
+        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
+        descriptor()->stop(self_, sb_errbuf{err, sizeof err});
+        descriptor()->destroy(self_);
+    }
+    Instance(const Instance&) = delete;
+    Instance& operator=(const Instance&) = delete;
+
+    sb_status createStatus() const { return createStatus_; }
+    const std::string& createError() const { return createError_; }
+
+    Outcome poll() {
+        sb_poll_result result{static_cast<uint32_t>(sizeof(sb_poll_result)), 0};
+        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
+        Outcome o;
+        o.status = descriptor()->poll(self_, &result, sb_errbuf{err, sizeof err});
+        o.error = err;
+        o.nextOrRetryMs = result.next_poll_ms;
+        return o;
+    }
+    // Polls until a poll finds nothing more to do right away (next poll not "at once").
+    Outcome pollUntilIdle(int maxPolls = 1000) {
+        Outcome o;
+        for (int i = 0; i < maxPolls; ++i) {
+            o = poll();
+            if (o.status != SB_OK || o.nextOrRetryMs > 1) break;
+        }
+        return o;
+    }
+
+    Outcome send(const switchboard::Message& message) {
+        switchboard::detail::MessageView view(message);
+        char id[256] = {0};
+        sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, id, sizeof id};
+        char err[SB_ERRBUF_MIN_CAPACITY] = {0};
+        Outcome o;
+        o.status = descriptor()->send(self_, &view.abi(), &result, sb_errbuf{err, sizeof err});
+        o.error = err;
+        o.nextOrRetryMs = result.retry_after_ms;
+        o.providerId = id;
+        return o;
+    }
+
+private:
+    FakeHost& host_;
+    std::vector<std::pair<std::string, std::string>> storage_;
+    sb_plugin_instance_plugin_ptr self_ = nullptr;
+    sb_status createStatus_ = SB_FAIL_FATAL;
+    std::string createError_;
+};
+
+}  // namespace email_test

@@ -1,0 +1,141 @@
+// The email connector in the real host: mail dropped into a Dovecot mailbox shows up in the
+// customer's timeline; a reply through POST /api/v1/messages leaves through Exim, threaded;
+// the customer's answer to it joins the same conversation. And a wrong password fails the
+// instance, not the host.
+#include "mail_servers.h"
+#include "test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+using namespace switchboard::test;
+using nlohmann::json;
+
+namespace {
+
+const std::string kAlicePassword = "alice-Pass-1937";
+
+std::string connectorYaml(const MailServers& servers) {
+    return "  - name: support-mail\n    plugin: email\n    options:\n"
+           "      imap_url: " + servers.imapUrl() + "\n"
+           "      imap_username: alice\n"
+           "      imap_password: ${env:TEST_IMAP_PASSWORD}\n"
+           "      smtp_url: " + servers.smtpUrl() + "\n"
+           "      smtp_username: " + MailServers::kSmtpUser + "\n"
+           "      smtp_password: ${env:TEST_SMTP_PASSWORD}\n"
+           "      from_address: alice@example.test\n"
+           "      from_name: Example Support\n"
+           "      ca_file: " + servers.caFile() + "\n"
+           "      poll_interval: 200ms\n";
+}
+
+json api(const HostProcess& host, const std::string& uri) {
+    auto r = host.get(uri, host.auth());
+    EXPECT_EQ(r.status, 200) << uri << " -> " << r.body;
+    return json::parse(r.body, nullptr, false);
+}
+
+bool eventually(const std::function<bool()>& check, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (check()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return check();
+}
+
+json timeline(const HostProcess& host, const std::string& customer) {
+    return api(host, "/api/v1/customers/" + customer + "/timeline?limit=50")["interactions"];
+}
+
+}  // namespace
+
+TEST(EmailHost, InboundMailReplyAndAnswerShareOneConversation) {
+    MailServers servers({{"alice", kAlicePassword}});
+    HostProcess host(connectorYaml(servers), {},
+                     {{"TEST_IMAP_PASSWORD", kAlicePassword}, {"TEST_SMTP_PASSWORD", MailServers::kSmtpPassword}});
+
+    servers.addToMaildir("alice",
+                         "From: =?UTF-8?Q?Jo=C3=A3o_Silva?= <joao@customer.test>\r\nTo: alice@example.test\r\n"
+                         "Subject: =?UTF-8?Q?Encomenda_n=C2=BA_42?=\r\nMessage-ID: <first-42@customer.test>\r\n"
+                         "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nOnde está a minha encomenda?\r\n");
+    std::string customer;
+    ASSERT_TRUE(eventually([&] {
+        json found = api(host, "/api/v1/customers?identity=email:joao@customer.test");
+        if (found["customers"].empty()) return false;
+        customer = found["customers"][0]["id"];
+        return true;
+    })) << host.output();
+    json first = timeline(host, customer);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_EQ(first[0]["channel"], "email");
+    EXPECT_EQ(first[0]["connector"], "support-mail");
+    EXPECT_EQ(first[0]["source_message_id"], "first-42@customer.test");
+    EXPECT_EQ(first[0]["subject"], "Encomenda nº 42");
+    EXPECT_EQ(first[0]["text"], "Onde está a minha encomenda?\n");
+    EXPECT_EQ(api(host, "/api/v1/customers/" + customer)["display_name"], "João Silva");
+
+    // The agent's reply goes out through the same instance, as a reply to the first mail.
+    json body{{"customer_id", customer}, {"subject", "Re: Encomenda nº 42"}, {"text", "Saiu hoje, chega amanhã."},
+              {"reply_to_message_id", first[0]["id"]}};
+    auto posted = host.post("/api/v1/messages", body.dump(), host.auth());
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    std::string providerId;
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& i : timeline(host, customer))
+            if (i["direction"] == "outbound" && i["delivery_status"] == "sent") {
+                providerId = i["provider_message_id"];
+                return true;
+            }
+        return false;
+    })) << host.output() << servers.eximLog();
+    // Exim delivered it to the customer's mailbox (this test's Dovecot accepts any user).
+    std::string delivered;
+    ASSERT_TRUE(eventually([&] {
+        auto all = servers.maildirMessages("joao");
+        if (all.empty()) return false;
+        delivered = all[0];
+        return true;
+    })) << servers.eximLog();
+    EXPECT_NE(delivered.find("In-Reply-To: <first-42@customer.test>"), std::string::npos) << delivered;
+    EXPECT_NE(delivered.find("Message-Id: <" + providerId + ">"), std::string::npos) << delivered;
+    EXPECT_NE(delivered.find("From: Example Support <alice@example.test>"), std::string::npos) << delivered;
+
+    // The customer answers the reply: threaded by In-Reply-To into the same conversation.
+    servers.addToMaildir("alice", "From: joao@customer.test\r\nTo: alice@example.test\r\nSubject: Re: Re: Encomenda\r\n"
+                                  "Message-ID: <answer-43@customer.test>\r\nIn-Reply-To: <" + providerId + ">\r\n"
+                                  "References: <first-42@customer.test> <" + providerId + ">\r\n\r\nObrigado!\r\n");
+    json all;
+    ASSERT_TRUE(eventually([&] {
+        all = timeline(host, customer);
+        return all.size() == 3;
+    })) << all.dump(2);
+    EXPECT_EQ(all[0]["conversation_id"], all[1]["conversation_id"]) << all.dump(2);
+    EXPECT_EQ(all[1]["conversation_id"], all[2]["conversation_id"]) << all.dump(2);
+    EXPECT_EQ(host.output().find(kAlicePassword), std::string::npos);
+    EXPECT_EQ(host.output().find(MailServers::kSmtpPassword), std::string::npos);
+}
+
+TEST(EmailHost, WrongPasswordFailsTheInstanceNotTheHost) {
+    MailServers servers({{"alice", kAlicePassword}}, /*withSmtp=*/false);
+    const std::string wrong = "Definitely-Wrong-Pass-99";
+    HostProcess host(connectorYaml(servers), {},
+                     {{"TEST_IMAP_PASSWORD", wrong}, {"TEST_SMTP_PASSWORD", MailServers::kSmtpPassword}});
+    json c;
+    ASSERT_TRUE(eventually([&] {
+        c = api(host, "/api/v1/connectors/support-mail");
+        return c["last_error"].is_string();
+    })) << c.dump(2) << host.output();
+    const std::string error = c["last_error"];
+    EXPECT_NE(error.find(servers.imapUrl()), std::string::npos) << error;
+    EXPECT_NE(error.find("'alice'"), std::string::npos) << error;
+    EXPECT_EQ(error.find(wrong), std::string::npos);
+    EXPECT_TRUE(c["state"] == "failed" || c["state"] == "backoff") << c.dump(2);
+    EXPECT_EQ(c["options"]["imap_password"], "***");
+    EXPECT_EQ(host.get("/healthz").status, 200) << "the host keeps running";
+    EXPECT_EQ(host.output().find(wrong), std::string::npos);
+}
