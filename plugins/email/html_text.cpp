@@ -1,5 +1,7 @@
 #include "html_text.h"
 
+#include <switchboard/utf8.h>
+
 #include <cctype>
 #include <cstdint>
 #include <iterator>
@@ -14,23 +16,10 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// A character reference may name anything: NUL, a surrogate or past U+10FFFF become U+FFFD.
 void appendUtf8(std::string& out, uint32_t cp) {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    switchboard::utf8::appendUtf8(out, static_cast<char32_t>(cp));
 }
 
 // Decodes the character reference starting at html[i] == '&'; returns how many bytes it used

@@ -4,11 +4,10 @@
 // Shared by the email_* tests; not a test itself.
 #pragma once
 
+#include "plugin_harness.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.hpp>
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <map>
@@ -20,17 +19,8 @@
 
 namespace email_test {
 
-inline const sb_plugin_descriptor* descriptor() {
-    static const sb_plugin_descriptor* d = [] {
-        const std::string path = switchboard::test::buildPluginDir() + "/switchboard-email.so";
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // kept loaded for the whole run
-        if (lib == nullptr) throw std::runtime_error(std::string("dlopen failed: ") + dlerror());
-        auto entry = reinterpret_cast<sb_entry_fn>(dlsym(lib, SB_ENTRY_SYMBOL));
-        if (entry == nullptr) throw std::runtime_error("no entry symbol in " + path);
-        return entry();
-    }();
-    return d;
-}
+// The built switchboard-email.so, loaded once (tests/support/plugin_harness.h).
+inline const sb_plugin_descriptor* descriptor() { return switchboard::test::bundledPlugin("email"); }
 
 // The host's store for one instance; outlives plugin instances (a restart keeps it).
 struct FakeHost {
@@ -124,15 +114,7 @@ struct FakeHost {
     }
 };
 
-// "10s" -> "10000": the host hands durations to plugins in milliseconds.
-inline std::string durationMs(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    const long long n = std::stoll(text.substr(0, digits));
-    const std::string unit = text.substr(digits);
-    const long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : 3600000;
-    return std::to_string(n * factor);
-}
+using switchboard::test::durationMs;
 
 using Options = std::multimap<std::string, std::string>;  // a list option repeats its key
 

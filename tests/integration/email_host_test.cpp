@@ -39,14 +39,6 @@ json api(const HostProcess& host, const std::string& uri) {
     return json::parse(r.body, nullptr, false);
 }
 
-bool eventually(const std::function<bool()>& check, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (check()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return check();
-}
 
 json timeline(const HostProcess& host, const std::string& customer) {
     return api(host, "/api/v1/customers/" + customer + "/timeline?limit=50")["interactions"];
@@ -64,7 +56,7 @@ TEST(EmailHost, InboundMailReplyAndAnswerShareOneConversation) {
                          "Subject: =?UTF-8?Q?Encomenda_n=C2=BA_42?=\r\nMessage-ID: <first-42@customer.test>\r\n"
                          "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nOnde está a minha encomenda?\r\n");
     std::string customer;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         json found = api(host, "/api/v1/customers?identity=email:joao@customer.test");
         if (found["customers"].empty()) return false;
         customer = found["customers"][0]["id"];
@@ -85,7 +77,7 @@ TEST(EmailHost, InboundMailReplyAndAnswerShareOneConversation) {
     auto posted = host.post("/api/v1/messages", body.dump(), host.auth());
     ASSERT_EQ(posted.status, 202) << posted.body;
     std::string providerId;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         for (const auto& i : timeline(host, customer))
             if (i["direction"] == "outbound" && i["delivery_status"] == "sent") {
                 providerId = i["provider_message_id"];
@@ -95,7 +87,7 @@ TEST(EmailHost, InboundMailReplyAndAnswerShareOneConversation) {
     })) << host.output() << servers.eximLog();
     // Exim delivered it to the customer's mailbox (this test's Dovecot accepts any user).
     std::string delivered;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         auto all = servers.maildirMessages("joao");
         if (all.empty()) return false;
         delivered = all[0];
@@ -110,7 +102,7 @@ TEST(EmailHost, InboundMailReplyAndAnswerShareOneConversation) {
                                   "Message-ID: <answer-43@customer.test>\r\nIn-Reply-To: <" + providerId + ">\r\n"
                                   "References: <first-42@customer.test> <" + providerId + ">\r\n\r\nObrigado!\r\n");
     json all;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         all = timeline(host, customer);
         return all.size() == 3;
     })) << all.dump(2);
@@ -126,7 +118,7 @@ TEST(EmailHost, WrongPasswordFailsTheInstanceNotTheHost) {
     HostProcess host(connectorYaml(servers), {},
                      {{"TEST_IMAP_PASSWORD", wrong}, {"TEST_SMTP_PASSWORD", MailServers::kSmtpPassword}});
     json c;
-    ASSERT_TRUE(eventually([&] {
+    ASSERT_TRUE(waitFor([&] {
         c = api(host, "/api/v1/connectors/support-mail");
         return c["last_error"].is_string();
     })) << c.dump(2) << host.output();
