@@ -2,6 +2,7 @@
 
 #include "http/connector_json.h"
 
+#include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
 namespace switchboard::host::http {
@@ -19,6 +20,13 @@ Reply noSuchConnector(const std::string& name) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> queryParams(const std::string& query) {
+    std::map<std::string, std::string> out;
+    Poco::URI uri("/?" + query);
+    for (auto& [k, v] : uri.getQueryParameters()) out.emplace(k, v);  // first value wins
+    return out;
+}
 
 Reply methodNotAllowed(const std::string& method, const std::string& allow) {
     Reply r = errorReply(405, "method " + method + " is not allowed here; allowed: " + allow);

@@ -8,6 +8,8 @@
 #include "http/outbound_api.h"
 #include "runtime/host_control.h"
 
+#include <map>
+
 namespace switchboard::host::http {
 
 class ApiHandler {
@@ -33,5 +35,7 @@ private:
 
 // 405 with the Allow header.
 Reply methodNotAllowed(const std::string& method, const std::string& allow);
+// The query string's parameters, decoded; the first of a repeated name wins.
+std::map<std::string, std::string> queryParams(const std::string& query);
 
 }  // namespace switchboard::host::http

@@ -14,13 +14,6 @@ namespace {
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
 
-std::map<std::string, std::string> queryParams(const std::string& query) {
-    std::map<std::string, std::string> out;
-    Poco::URI uri("/?" + query);
-    for (auto& [k, v] : uri.getQueryParameters()) out.emplace(k, v);  // first value wins
-    return out;
-}
-
 // limit: 1..kMaxLimit, default kDefaultLimit; an invalid one is refused, not clamped silently.
 std::optional<int> parseLimit(const std::map<std::string, std::string>& q, std::string& error) {
     auto it = q.find("limit");

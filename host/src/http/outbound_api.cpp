@@ -3,7 +3,6 @@
 #include "http/api_handler.h"
 #include "outbox/outbox.h"
 
-#include <Poco/URI.h>
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -16,13 +15,6 @@ namespace {
 
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
-
-std::map<std::string, std::string> queryParams(const std::string& query) {
-    std::map<std::string, std::string> out;
-    Poco::URI uri("/?" + query);
-    for (auto& [k, v] : uri.getQueryParameters()) out.emplace(k, v);  // first value wins
-    return out;
-}
 
 std::optional<int64_t> parsePositive(const std::string& text) {
     try {

@@ -3,6 +3,7 @@
 #include "customer/consent.h"
 #include "log/log.h"
 #include "outbox/backoff.h"
+#include "runtime/abi_text.h"
 #include "runtime/delivery_reports.h"
 #include "runtime/time_format.h"
 #include "store/sql.h"
@@ -25,18 +26,6 @@ constexpr const char* kScope = "outbox";
 constexpr int kBatch = 32;
 
 sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
-
-const char* statusName(sb_status s) {
-    switch (s) {
-        case SB_OK: return "OK";
-        case SB_RETRY: return "RETRY";
-        case SB_FAIL_DATA: return "FAIL_DATA";
-        case SB_FAIL_FATAL: return "FAIL_FATAL";
-        case SB_FAIL_CONFIG: return "FAIL_CONFIG";
-        case SB_UNSUPPORTED: return "UNSUPPORTED";
-    }
-    return "UNKNOWN";
-}
 
 // Owned strings and the sb_message view over them, built from an outbox payload.
 struct OutboundView {

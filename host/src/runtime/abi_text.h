@@ -1,5 +1,5 @@
-// Text across the C ABI for the host's services (host_services.cpp and the report_* entries):
-// reading a borrowed sb_str, writing a NUL-terminated error into the caller's sb_errbuf.
+// Text across the C ABI for the host: reading a borrowed sb_str, writing a NUL-terminated
+// error into the caller's sb_errbuf, naming a plugin's sb_status.
 #pragma once
 
 #include <switchboard/plugin.h>
@@ -20,6 +20,19 @@ inline void writeErr(sb_errbuf err, const std::string& text) {
     size_t n = std::min(text.size(), err.capacity - 1);
     std::memcpy(err.data, text.data(), n);
     err.data[n] = '\0';
+}
+
+// "OK", "RETRY", "FAIL_DATA"...: a plugin's status as logs and errors name it.
+inline const char* statusName(sb_status s) {
+    switch (s) {
+        case SB_OK: return "OK";
+        case SB_RETRY: return "RETRY";
+        case SB_FAIL_DATA: return "FAIL_DATA";
+        case SB_FAIL_FATAL: return "FAIL_FATAL";
+        case SB_FAIL_CONFIG: return "FAIL_CONFIG";
+        case SB_UNSUPPORTED: return "UNSUPPORTED";
+    }
+    return "UNKNOWN";
 }
 
 }  // namespace switchboard::host

@@ -1,6 +1,7 @@
 #include "runtime/connector_instance.h"
 
 #include "log/log.h"
+#include "runtime/abi_text.h"
 #include "runtime/host_services.h"
 #include "runtime/time_format.h"
 #include "store/commit_queue.h"
@@ -21,18 +22,6 @@ constexpr std::chrono::milliseconds kMinBusyPollDelay{1000};
 constexpr std::chrono::milliseconds kMaxBusyPollDelay{30000};
 
 sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
-
-const char* statusName(sb_status s) {
-    switch (s) {
-        case SB_OK: return "OK";
-        case SB_RETRY: return "RETRY";
-        case SB_FAIL_DATA: return "FAIL_DATA";
-        case SB_FAIL_FATAL: return "FAIL_FATAL";
-        case SB_FAIL_CONFIG: return "FAIL_CONFIG";
-        case SB_UNSUPPORTED: return "UNSUPPORTED";
-    }
-    return "UNKNOWN";
-}
 
 // An error buffer the plugin writes into; always NUL-terminated.
 struct ErrBuf {
