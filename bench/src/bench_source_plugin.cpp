@@ -2,6 +2,8 @@
 // thread that generates `records` synthetic contact records (numbered from `start_index`)
 // and emits them through the SDK's Host::emit in batches of `batch`, each batch with a
 // checkpoint, exactly as a real CRM or address-book sync would. stop() joins the thread.
+#include "contact_identity.hpp"
+
 #include <switchboard/plugin.hpp>
 
 #include <atomic>
@@ -43,16 +45,16 @@ private:
         m.channel = "crm";
         m.sourceId = "contact-" + id;
         m.senderName = "Customer Number " + id;
-        m.sender = {{"email", "Customer." + id + "@Example.COM", ""},
-                    {"phone", "+351 91" + std::to_string(1000000 + n % 9000000), ""},
-                    {"external", "crm:003" + std::to_string(100000000 + n), "org-1"}};
+        m.sender = {{"email", sbbench::contactEmail(n), ""},
+                    {"phone", sbbench::contactPhone(n), ""},
+                    {"external", sbbench::contactExternal(n), sbbench::contactExternalScope()}};
         m.subject = "contact";
         m.text = "";
         m.attributes = {{"locale", "pt-PT"}, {"segment", n % 3 == 0 ? "gold" : "standard"}};
         m.rawContentType = "application/json";
         m.raw = R"({"Id":"003)" + std::to_string(100000000 + n) + R"(","FirstName":"Customer","LastName":"Number )" +
-                id + R"(","Email":"Customer.)" + id + R"(@Example.COM","Phone":"+351 91)" +
-                std::to_string(1000000 + n % 9000000) + R"(","MailingCity":"Lisboa","LeadSource":"Web"})";
+                id + R"(","Email":")" + sbbench::contactEmail(n) + R"(","Phone":")" + sbbench::contactPhone(n) +
+                R"(","MailingCity":"Lisboa","LeadSource":"Web"})";
         return m;
     }
 

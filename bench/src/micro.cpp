@@ -11,7 +11,14 @@
 //                         runs decodeMessage but does not store.
 //  BM_StoreCommit/N       one real Store::commit of N messages (WAL, synchronous=FULL) on the
 //                         bench directory's disk: the fsync floor of durable ingest.
-//  Identity lookup/resolve and phone/email normalization: not built yet (issue 3).
+//  BM_NormalizePhone/K    the host's IdentityNormalizer (libphonenumber, default region PT) on
+//                         phone numbers as channels deliver them: K=0 international with
+//                         spaces, 1 national, 2 a "whatsapp:" address, 3 an alphanumeric sender.
+//  BM_NormalizeEmail/K    the same for email: K=0 a bare address, 1 "Name <addr>", 2 with
+//                         Gmail folding on.
+//  Identity lookup and resolve need a store of 1 M customers: they are measured by
+//  sb_bench_bulk at each mark (bulk.hpp, measureMark), not here.
+#include "customer/identity_normalizer.h"
 #include "runtime/message_codec.h"
 #include "store/store.h"
 
@@ -180,6 +187,35 @@ void BM_WebchatWebhook(benchmark::State& state) {
 }
 // 0: the fake host's emit only walks the message; 1: it runs the host's decodeMessage.
 BENCHMARK(BM_WebchatWebhook)->ArgName("host_decode")->Arg(0)->Arg(1);
+
+// --- identity normalization -------------------------------------------------------------
+
+void runNormalize(benchmark::State& state, switchboard::host::customer::IdentityType type,
+                  const std::vector<std::string>& inputs, bool foldGmail) {
+    namespace c = switchboard::host::customer;
+    c::IdentityNormalizer normalizer(c::NormalizerOptions{"PT", foldGmail});
+    const std::string& raw = inputs.at(static_cast<size_t>(state.range(0)));
+    c::NormalizedIdentity out;
+    for (auto _ : state) {
+        out = normalizer.normalize(type, raw);
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations());
+    state.SetLabel(raw + " -> " + (out.matchable ? out.normalized : "not matchable: " + out.flag));
+}
+
+void BM_NormalizePhone(benchmark::State& state) {
+    runNormalize(state, switchboard::host::customer::IdentityType::Phone,
+                 {"+351 912 345 678", "912 345 678", "whatsapp:+351912345678", "ACME-BANK"}, false);
+}
+BENCHMARK(BM_NormalizePhone)->DenseRange(0, 3);
+
+void BM_NormalizeEmail(benchmark::State& state) {
+    const bool fold = state.range(0) == 2;
+    runNormalize(state, switchboard::host::customer::IdentityType::Email,
+                 {"Ana.Silva@Example.COM", "Ana Silva <Ana.Silva@Example.COM>", "Ana.Silva+orders@GMail.com"}, fold);
+}
+BENCHMARK(BM_NormalizeEmail)->DenseRange(0, 2);
 
 // --- the store: cost of one durable commit ---------------------------------------------
 

@@ -52,6 +52,14 @@ TEST(BenchSmoke, HarnessProducesAWellFormedResultsFile) {
     ASSERT_EQ(bulk.marks.size(), 2u);
     EXPECT_EQ(bulk.rows, 1500);
     EXPECT_GT(bulk.dbBytes, 0);
+    // Every contact is a distinct person: the host's resolver made one customer each, and at
+    // each mark a known contact resolved to its customer and a new one created one.
+    EXPECT_EQ(bulk.customers, 1500);
+    EXPECT_EQ(bulk.marks[0].customers, 500);
+    EXPECT_GT(bulk.marks[1].customerLookup.perSec, 0);
+    EXPECT_GT(bulk.marks[1].resolveMatched.perSec, 0);
+    EXPECT_GT(bulk.marks[1].resolveNew.perSec, 0);
+    EXPECT_GT(bulk.overheadBytesPerCustomer, 0);
     writeJson(raw + "/bulk_1.json", bulk.toJson());
 
     // Open-loop load against a real host with the webchat connector, one second.
@@ -93,7 +101,8 @@ TEST(BenchSmoke, HarnessProducesAWellFormedResultsFile) {
     EXPECT_EQ(latest["bulk"]["records"], 1500);
     EXPECT_TRUE(latest["bulk"]["records_per_sec"]["median"].is_number());
     EXPECT_TRUE(latest["half_rate"]["p99_ms"]["median"].is_number());
-    EXPECT_EQ(latest["not_built"]["identity_lookup_resolve"], "not built yet — blocked on issue 3");
+    EXPECT_TRUE(latest["bulk"]["marks"]["1500"]["resolve_matched.per_sec"]["median"].is_number());
+    EXPECT_EQ(latest["bulk"]["marks"]["1500"]["customers"]["median"], 1500);
     ASSERT_TRUE(latest["targets"].is_array());
     EXPECT_FALSE(latest["targets"].empty());
     const std::string md = readFile(dir.file("latest.md"));

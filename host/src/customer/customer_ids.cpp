@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 #include <vector>
 
@@ -20,6 +22,10 @@ std::string randomHex(size_t n) {
     return out;
 }
 
-std::string newId(const char* prefix) { return prefix + randomHex(20); }
+std::string newId(const char* prefix) {
+    char second[9];
+    std::snprintf(second, sizeof second, "%08llx", static_cast<unsigned long long>(std::time(nullptr)) & 0xffffffffULL);
+    return prefix + std::string(second) + randomHex(12);
+}
 
 }  // namespace switchboard::host::customer

@@ -39,13 +39,11 @@ void repoint(Sql& s, const std::string& root, const std::string& owner) {
 std::optional<std::string> liveCustomerOf(Sql& s, const std::string& id) {
     std::string current = id;
     for (int hops = 0; hops < 1000; ++hops) {
-        std::vector<std::string> status, next;
-        std::string c = current;
-        s << "SELECT status, COALESCE(merged_into, '') FROM customers WHERE id = ?", use(c), into(status), into(next),
-            now;
-        if (status.empty()) return std::nullopt;
-        if (status[0] != "merged" || next[0].empty()) return current;
-        current = next[0];
+        // Asked for every message threaded: a cached statement (store/sql.h).
+        const auto rows = s.query("SELECT status, COALESCE(merged_into, '') FROM customers WHERE id = ?", {current});
+        if (rows.empty()) return std::nullopt;
+        if (rows[0].text(0) != "merged" || rows[0].text(1).empty()) return current;
+        current = rows[0].text(1);
     }
     throw std::runtime_error("merge chain of customer " + id + " is cyclic");
 }

@@ -34,8 +34,7 @@ std::string oldestOf(Sql& s, const std::vector<std::string>& ids) {
     int64_t bestAt = INT64_MAX;
     for (const auto& id : ids) {
         int64_t created = 0;
-        std::string c = id;
-        s << "SELECT created_at_ms FROM customers WHERE id = ?", use(c), into(created), now;
+        for (const auto& row : s.query("SELECT created_at_ms FROM customers WHERE id = ?", {id})) created = row.integer(0);
         if (created < bestAt || (created == bestAt && id < best)) {
             bestAt = created;
             best = id;
@@ -111,24 +110,22 @@ void IdentityResolver::applyCardinality(Sql& s, std::vector<Candidate>& candidat
         if (c.status != "usable") continue;
         auto threshold = cardinality_.find(identityTypeName(c.identity.type));
         if (threshold == cardinality_.end()) continue;
-        std::string key = c.identity.matchKey;
+        const std::string& key = c.identity.matchKey;
         // Remember which values of other types came with this one: their number is how many
         // different people (or records) this value has stood for.
         for (const auto& partner : candidates) {
             if (partner.status != "usable" || partner.identity.type == c.identity.type) continue;
-            std::string other = partner.identity.matchKey;
-            int64_t at = atMs;
-            s << "INSERT INTO identity_partners (match_key, partner_key, first_seen_ms) VALUES (?, ?, ?) "
-                 "ON CONFLICT (match_key, partner_key) DO NOTHING",
-                use(key), use(other), use(at), now;
+            s.exec("INSERT INTO identity_partners (match_key, partner_key, first_seen_ms) VALUES (?, ?, ?) "
+                   "ON CONFLICT (match_key, partner_key) DO NOTHING",
+                   {key, partner.identity.matchKey, atMs});
         }
-        int64_t partners = 0;
-        s << "SELECT COUNT(*) FROM identity_partners WHERE match_key = ?", use(key), into(partners), now;
+        const int64_t partners =
+            s.query("SELECT COUNT(*) FROM identity_partners WHERE match_key = ?", {key}).at(0).integer(0);
         if (partners <= threshold->second) continue;
         c.status = "over_cardinality";
         // Shown on every customer holding it, so the customer API explains why it stopped linking.
-        s << "UPDATE identities SET match_status = 'over_cardinality' WHERE match_key = ? AND match_status = 'usable'",
-            use(key), now;
+        s.exec("UPDATE identities SET match_status = 'over_cardinality' WHERE match_key = ? AND match_status = 'usable'",
+               {key});
     }
 }
 
@@ -144,11 +141,12 @@ ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input)
     applyCardinality(s, candidates, input.atMs);
     for (auto& c : candidates) {
         if (c.status == "usable") {
-            std::string key = c.identity.matchKey;
             // An identity attached over its type's limit never links anything.
-            s << "SELECT DISTINCT i.customer_id FROM identities i JOIN customers c ON c.id = i.customer_id "
-                 "WHERE i.match_key = ? AND c.status = 'active' AND i.match_status <> 'over_limit'",
-                use(key), into(c.customers), now;
+            for (const auto& row : s.query("SELECT DISTINCT i.customer_id FROM identities i JOIN customers c "
+                                           "ON c.id = i.customer_id WHERE i.match_key = ? AND c.status = 'active' "
+                                           "AND i.match_status <> 'over_limit'",
+                                           {c.identity.matchKey}))
+                c.customers.push_back(row.text(0));
             // Two live customers already share this key: it proves nothing about who is writing.
             if (c.customers.size() > 1) c.status = "ambiguous";
         }
@@ -166,10 +164,9 @@ ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input)
     if (linked.empty()) {
         result.customerId = newCustomerId();
         result.decision = "new_customer";
-        std::string id = result.customerId, name = input.senderName;
-        s << "INSERT INTO customers (id, display_name, status, created_at_ms, updated_at_ms) "
-             "VALUES (?, ?, 'active', ?, ?)",
-            use(id), use(name), use(at), use(at), now;
+        s.exec("INSERT INTO customers (id, display_name, status, created_at_ms, updated_at_ms) "
+               "VALUES (?, ?, 'active', ?, ?)",
+               {result.customerId, input.senderName, at, at});
     } else {
         result.customerId = linked.size() == 1 ? linked.front() : oldestOf(s, linked);
         result.decision = linked.size() == 1 ? "matched" : autoMerge_ ? "merged" : "would_merge";
@@ -207,63 +204,52 @@ ResolutionResult IdentityResolver::resolve(Sql& s, const ResolutionInput& input)
         if (result.decision == "would_merge" && !c.customers.empty() &&
             std::find(c.customers.begin(), c.customers.end(), result.customerId) == c.customers.end())
             continue;
-        std::string cust = result.customerId, key = n.matchKey;
-        std::vector<int64_t> existing;
-        s << "SELECT id FROM identities WHERE customer_id = ? AND match_key = ? LIMIT 1", use(cust), use(key),
-            into(existing), now;
-        if (!existing.empty()) {
-            int64_t rowId = existing[0];
-            s << "UPDATE identities SET last_seen_ms = ? WHERE id = ?", use(at), use(rowId), now;
-        } else {
-            std::string type = identityTypeName(n.type), scope = n.scope, raw = n.raw, norm = n.normalized,
-                        status = c.status, source = input.connector;
+        const std::string& cust = result.customerId;
+        // Seen again: only its last sighting changes (the row keeps the status it was given).
+        const bool known = s.exec("UPDATE identities SET last_seen_ms = ? WHERE id = (SELECT id FROM identities "
+                                  "WHERE customer_id = ? AND match_key = ? LIMIT 1)",
+                                  {at, cust, n.matchKey}) > 0;
+        std::string status = c.status;
+        if (!known) {
+            const std::string type = identityTypeName(n.type);
             auto limit = limits_.find(type);
             if (limit != limits_.end() && status == "usable") {
                 // Distinct values of this type the customer gained within the window.
-                int64_t recent = 0, since = at - limitWindowMs_;
-                s << "SELECT COUNT(DISTINCT match_key) FROM identities WHERE customer_id = ? AND type = ? "
-                     "AND first_seen_ms > ?",
-                    use(cust), use(type), use(since), into(recent), now;
+                const int64_t recent = s.query("SELECT COUNT(DISTINCT match_key) FROM identities WHERE customer_id = ? "
+                                               "AND type = ? AND first_seen_ms > ?",
+                                               {cust, type, at - limitWindowMs_})
+                                           .at(0)
+                                           .integer(0);
                 if (recent >= limit->second) status = "over_limit";
             }
-            int matchable = n.matchable ? 1 : 0;
-            s << "INSERT INTO identities (customer_id, original_customer_id, type, scope, raw, normalized, match_key, "
-                 "matchable, match_status, source, first_seen_ms, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                use(cust), use(cust), use(type), use(scope), use(raw), use(norm), use(key), use(matchable),
-                use(status), use(source), use(at), use(at), now;
+            s.exec("INSERT INTO identities (customer_id, original_customer_id, type, scope, raw, normalized, match_key, "
+                   "matchable, match_status, source, first_seen_ms, last_seen_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                   {cust, cust, type, n.scope, n.raw, n.normalized, n.matchKey, int64_t{n.matchable ? 1 : 0}, status,
+                    input.connector, at, at});
         }
-        identities.push_back({{"match_key", n.matchKey}, {"status", c.status}});
-        if (!existing.empty()) continue;
-        // Report what was stored, which may be over_limit rather than usable.
-        std::vector<std::string> stored;
-        s << "SELECT match_status FROM identities WHERE customer_id = ? AND match_key = ? ORDER BY id DESC LIMIT 1",
-            use(cust), use(key), into(stored), now;
-        if (!stored.empty()) identities.back()["status"] = stored[0];
+        // What was stored, which may be over_limit rather than usable.
+        identities.push_back({{"match_key", n.matchKey}, {"status", status}});
     }
     details["identities"] = identities;
 
     // Attribute values keep where they came from; survivorship is decided when read.
     auto observe = [&](const std::string& attrName, const std::string& value) {
         if (value.empty()) return;
-        std::string cust = result.customerId, n = attrName, v = value, source = input.connector, record = input.sourceId;
-        s << "INSERT INTO attribute_values (customer_id, original_customer_id, name, value, source, source_record, "
-             "observed_at_ms, entered_by_hand) VALUES (?,?,?,?,?,?,?,0)",
-            use(cust), use(cust), use(n), use(v), use(source), use(record), use(at), now;
+        s.exec("INSERT INTO attribute_values (customer_id, original_customer_id, name, value, source, source_record, "
+               "observed_at_ms, entered_by_hand) VALUES (?,?,?,?,?,?,?,0)",
+               {result.customerId, result.customerId, attrName, value, input.connector, input.sourceId, at});
     };
     observe("name", input.senderName);
     for (const auto& [attrName, value] : input.attributes) observe(attrName, value);
 
-    std::string cust = result.customerId, name = input.senderName;
-    int64_t msg = input.messageId;
-    s << "UPDATE messages SET customer_id = ?, original_customer_id = ? WHERE id = ?", use(cust), use(cust), use(msg),
-        now;
-    if (!name.empty())
-        s << "UPDATE customers SET display_name = ?, updated_at_ms = ? WHERE id = ? AND display_name = ''", use(name),
-            use(at), use(cust), now;
-    std::string decision = result.decision, detailText = details.dump();
-    s << "INSERT INTO match_decisions (message_id, customer_id, decision, details_json, decided_at_ms) "
-         "VALUES (?,?,?,?,?)",
-        use(msg), use(cust), use(decision), use(detailText), use(at), now;
+    const std::string& cust = result.customerId;
+    s.exec("UPDATE messages SET customer_id = ?, original_customer_id = ? WHERE id = ?", {cust, cust, input.messageId});
+    if (!input.senderName.empty())
+        s.exec("UPDATE customers SET display_name = ?, updated_at_ms = ? WHERE id = ? AND display_name = ''",
+               {input.senderName, at, cust});
+    s.exec("INSERT INTO match_decisions (message_id, customer_id, decision, details_json, decided_at_ms) "
+           "VALUES (?,?,?,?,?)",
+           {input.messageId, cust, result.decision, details.dump(), at});
     return result;
 }
 

@@ -46,15 +46,11 @@ std::optional<std::string> threadOfMessageId(Sql& s, const std::string& customer
                                              int64_t self, std::string_view ref) {
     // Stored ids may carry brackets or spaces: narrow with LIKE (on the customer's rows, which
     // are indexed), then compare exactly after the same normalization.
-    std::string cust = customer, pattern = containsPattern(ref);
-    int64_t id = self;
-    std::vector<std::string> sourceIds, threads;
-    s << "SELECT m.source_id, m.thread_id FROM messages m JOIN conversations c ON c.id = m.thread_id "
-         "WHERE m.customer_id = ? AND c.customer_id = ? AND m.id <> ? AND m.source_id LIKE ? ESCAPE '\\' "
-         "ORDER BY m.id DESC",
-        use(cust), use(cust), use(id), use(pattern), into(sourceIds), into(threads), now;
-    for (size_t i = 0; i < sourceIds.size(); ++i)
-        if (normalizeMessageId(sourceIds[i]) == ref) return threads[i];
+    for (const auto& row : s.query("SELECT m.source_id, m.thread_id FROM messages m JOIN conversations c "
+                                   "ON c.id = m.thread_id WHERE m.customer_id = ? AND c.customer_id = ? "
+                                   "AND m.id <> ? AND m.source_id LIKE ? ESCAPE '\\' ORDER BY m.id DESC",
+                                   {customer, customer, self, containsPattern(ref)}))
+        if (normalizeMessageId(row.text(0)) == ref) return row.text(1);
     return std::nullopt;
 }
 
@@ -83,53 +79,39 @@ struct Conversation {
     int64_t lastAtMs = 0;
 };
 
-std::optional<Conversation> firstConversation(Poco::Data::Statement& select, std::vector<std::string>& ids,
-                                              std::vector<int64_t>& lastAts) {
-    select.execute();
-    if (ids.empty()) return std::nullopt;
-    return Conversation{ids[0], lastAts[0]};
+std::optional<Conversation> firstConversation(const std::vector<SqlRow>& rows) {
+    if (rows.empty()) return std::nullopt;
+    return Conversation{rows[0].text(0), rows[0].integer(1)};
 }
 
 // Rule 2: the customer's conversation under this provider thread key.
 std::optional<Conversation> byThreadKey(Sql& s, const std::string& customer,
                                         const std::string& threadKey) {
-    std::string cust = customer, key = threadKey;
-    std::vector<std::string> ids;
-    std::vector<int64_t> lastAts;
-    Poco::Data::Statement select = s << "SELECT id, last_at_ms FROM conversations WHERE thread_key = ? "
-                                        "AND customer_id = ? ORDER BY last_at_ms DESC, id LIMIT 1";
-    select, use(key), use(cust), into(ids), into(lastAts);
-    return firstConversation(select, ids, lastAts);
+    return firstConversation(s.query("SELECT id, last_at_ms FROM conversations WHERE thread_key = ? "
+                                     "AND customer_id = ? ORDER BY last_at_ms DESC, id LIMIT 1",
+                                     {threadKey, customer}));
 }
 
 // Rule 3: the customer's latest conversation, on any channel.
 std::optional<Conversation> latest(Sql& s, const std::string& customer) {
-    std::string cust = customer;
-    std::vector<std::string> ids;
-    std::vector<int64_t> lastAts;
-    Poco::Data::Statement select = s << "SELECT id, last_at_ms FROM conversations WHERE customer_id = ? "
-                                        "ORDER BY last_at_ms DESC, opened_at_ms DESC, id LIMIT 1";
-    select, use(cust), into(ids), into(lastAts);
-    return firstConversation(select, ids, lastAts);
+    return firstConversation(s.query("SELECT id, last_at_ms FROM conversations WHERE customer_id = ? "
+                                     "ORDER BY last_at_ms DESC, opened_at_ms DESC, id LIMIT 1",
+                                     {customer}));
 }
 
 std::string open(Sql& s, const std::string& customer, const std::string& threadKey,
                  const ThreadingInput& in) {
-    std::string id = newId("cnv_"), cust = customer, key = threadKey, channel = in.channel;
-    int64_t at = in.atMs;
-    s << "INSERT INTO conversations (id, customer_id, original_customer_id, thread_key, first_channel, "
-         "opened_at_ms, last_at_ms) VALUES (?,?,?,?,?,?,?)",
-        use(id), use(cust), use(cust), use(key), use(channel), use(at), use(at), now;
+    std::string id = newId("cnv_");
+    s.exec("INSERT INTO conversations (id, customer_id, original_customer_id, thread_key, first_channel, "
+           "opened_at_ms, last_at_ms) VALUES (?,?,?,?,?,?,?)",
+           {id, customer, customer, threadKey, in.channel, in.atMs, in.atMs});
     return id;
 }
 
 std::string join(Sql& s, const std::string& conversation, int64_t atMs) {
-    std::string id = conversation;
-    int64_t at = atMs;
     // CASE, not MAX(a, b): the two-argument MAX is SQLite's; PostgreSQL calls it GREATEST.
-    s << "UPDATE conversations SET last_at_ms = CASE WHEN last_at_ms < ? THEN ? ELSE last_at_ms END "
-         "WHERE id = ?",
-        use(at), use(at), use(id), now;
+    s.exec("UPDATE conversations SET last_at_ms = CASE WHEN last_at_ms < ? THEN ? ELSE last_at_ms END WHERE id = ?",
+           {atMs, atMs, conversation});
     return conversation;
 }
 
@@ -167,9 +149,7 @@ std::string ConversationThreader::assign(Sql& s, const ThreadingInput& in) {
         conversation = continues ? join(s, last->id, in.atMs) : open(s, customer, "", in);
     }
 
-    std::string thread = conversation;
-    int64_t msg = in.messageId;
-    s << "UPDATE messages SET thread_id = ? WHERE id = ?", use(thread), use(msg), now;
+    s.exec("UPDATE messages SET thread_id = ? WHERE id = ?", {conversation, in.messageId});
     return conversation;
 }
 
