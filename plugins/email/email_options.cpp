@@ -1,5 +1,7 @@
 #include "email_options.h"
 
+#include "imap_utf7.h"
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -28,6 +30,19 @@ Url parseUrl(const std::string& option, const std::string& text) {
     if (!part(CURLUPART_USER).empty() || !part(CURLUPART_PASSWORD).empty())
         throw ConfigError("option '" + option + "': must not contain credentials; use the username/password options");
     return Url{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_PATH)};
+}
+
+// A mailbox name the plugin can put in a command: UTF-8 (sent in modified UTF-7), without the
+// characters a quoted string would need escaped.
+void checkMailboxName(const std::string& option, const std::string& name) {
+    for (char c : name)
+        if (c == '"' || c == '\\' || c == '\r' || c == '\n')
+            throw ConfigError("option '" + option + "': '" + name + "' contains a quote, backslash or line break");
+    try {
+        encodeMailboxName(name);
+    } catch (const std::invalid_argument&) {
+        throw ConfigError("option '" + option + "': a mailbox name is not valid UTF-8");
+    }
 }
 
 ServerOptions readServer(const switchboard::Config& cfg, const std::string& prefix, const std::string& plain,
@@ -78,12 +93,15 @@ EmailOptions readOptions(const switchboard::Config& cfg) {
         if (i.mailboxes.empty()) i.mailboxes.push_back("INBOX");
         for (const auto& m : i.mailboxes) {
             if (m.empty()) throw ConfigError("option 'mailboxes': a mailbox name is empty");
-            for (char c : m)
-                if (c == '"' || c == '\\' || c == '\r' || c == '\n')
-                    throw ConfigError("option 'mailboxes': '" + m + "' contains a quote, backslash or line break");
+            checkMailboxName("mailboxes", m);
         }
         i.pollInterval = cfg.getDuration("poll_interval", std::chrono::seconds(60));
         if (i.pollInterval.count() < 100) throw ConfigError("option 'poll_interval': must be at least 100ms");
+        i.idle = cfg.getBool("idle", true);
+        i.idleRenew = cfg.getDuration("idle_renew", std::chrono::minutes(25));
+        // Servers may log out a client idle for 30 minutes (RFC 2177 3); leave a margin.
+        if (i.idleRenew < std::chrono::seconds(1) || i.idleRenew > std::chrono::minutes(29))
+            throw ConfigError("option 'idle_renew': must be between 1s and 29m (servers may drop an IDLE of 30 minutes)");
         const std::string after = cfg.getString("after_processing", "seen");
         if (after == "leave") i.after = AfterProcessing::Leave;
         else if (after == "seen") i.after = AfterProcessing::MarkSeen;
@@ -92,9 +110,7 @@ EmailOptions readOptions(const switchboard::Config& cfg) {
         i.moveTo = cfg.getString("move_to");
         if (i.after == AfterProcessing::Move && i.moveTo.empty())
             throw ConfigError("option 'move_to': required when after_processing is 'move'");
-        for (char c : i.moveTo)
-            if (c == '"' || c == '\\' || c == '\r' || c == '\n')
-                throw ConfigError("option 'move_to': contains a quote, backslash or line break");
+        checkMailboxName("move_to", i.moveTo);
         const int64_t maxBytes = cfg.getInt("max_message_size", 25 * 1024 * 1024);
         if (maxBytes < 1024) throw ConfigError("option 'max_message_size': must be at least 1024 bytes");
         i.maxMessageBytes = static_cast<uint64_t>(maxBytes);

@@ -28,6 +28,8 @@ struct ImapOptions {
     ServerOptions server;
     std::vector<std::string> mailboxes;
     std::chrono::milliseconds pollInterval{60000};
+    bool idle = true;                                  // watch mailboxes with IDLE when offered
+    std::chrono::milliseconds idleRenew{25 * 60 * 1000};  // re-issue IDLE after this long
     AfterProcessing after = AfterProcessing::MarkSeen;
     std::string moveTo;
     uint64_t maxMessageBytes = 25u * 1024u * 1024u;

@@ -1,9 +1,9 @@
-// email: an IMAP source (polls mailboxes, emits one message per email with threading
-// fields) and an SMTP sink (sends replies as the configured address). Built on libcurl for
+// email: an IMAP source (polls mailboxes, and with IMAP IDLE asks the host for a poll as
+// soon as mail arrives; emits one message per email with threading fields) and an SMTP sink (sends replies as the configured address). Built on libcurl for
 // the protocols and GMime 3 for MIME.
 #include "email_options.h"
 #include "email_version.h"
-#include "mailbox_sync.h"
+#include "idle_sync.h"
 #include "smtp_sender.h"
 
 #include <switchboard/plugin.hpp>
@@ -18,8 +18,18 @@ class EmailPlugin : public switchboard::Plugin {
 public:
     EmailPlugin(switchboard::Host host, const switchboard::Config& cfg)
         : Plugin(host), options_(readOptions(cfg)), instanceName_(cfg.instanceName()) {
-        if (options_.receives) sync_ = std::make_unique<MailboxSync>(options_, host);
+        if (options_.receives) sync_ = std::make_unique<IdleSync>(options_, host);
         if (options_.sends) smtp_ = std::make_unique<SmtpSender>(options_.smtp);
+    }
+
+    Result start() override {
+        if (sync_) sync_->start();
+        return Result::ok();
+    }
+
+    Result stop() override {
+        if (sync_) sync_->stop();
+        return Result::ok();
     }
 
     Result poll(std::chrono::milliseconds& nextPoll) override {
@@ -48,7 +58,7 @@ public:
 private:
     EmailOptions options_;
     std::string instanceName_;
-    std::unique_ptr<MailboxSync> sync_;
+    std::unique_ptr<IdleSync> sync_;
     std::unique_ptr<SmtpSender> smtp_;
 };
 
@@ -63,10 +73,19 @@ static constexpr sb_option kOptions[] = {
     switchboard::option("imap_password", SB_OPT_STRING, SB_OPTION_SECRET, nullptr,
                         "IMAP password or app password. Write it as ${env:NAME} or ${file:PATH}; never logged."),
     switchboard::option("mailboxes", SB_OPT_STRING_LIST, 0, "INBOX",
-                        "Mailboxes (folders) to fetch from, each with its own checkpoint. ASCII names only."),
+                        "Mailboxes (folders) to fetch from, each with its own checkpoint, named as a mail client shows "
+                        "them (international names are sent in IMAP's modified UTF-7)."),
     switchboard::option("poll_interval", SB_OPT_DURATION, 0, "60s",
-                        "How often to look for new mail. After a connection failure the next try comes sooner "
-                        "(1 s, doubling up to this interval)."),
+                        "How often to look for new mail (with idle, a safety net). After a connection failure the "
+                        "next try comes sooner (1 s, doubling up to this interval)."),
+    switchboard::option("idle", SB_OPT_BOOL, 0, "true",
+                        "Watch each mailbox with IMAP IDLE (RFC 2177) when the server offers it, and fetch new "
+                        "mail as soon as it arrives (one extra connection per mailbox). poll_interval still "
+                        "applies as a safety net; without IDLE on the server, or on a host older than plugin SDK "
+                        "1.3 (no request_poll), the mailboxes are only polled."),
+    switchboard::option("idle_renew", SB_OPT_DURATION, 0, "25m",
+                        "How long one IDLE lasts before it is ended and issued again: servers may drop a client "
+                        "idle for 30 minutes (RFC 2177). 1s to 29m."),
     switchboard::option("after_processing", SB_OPT_STRING, 0, "seen",
                         "What to do with a message once it is stored: 'leave' (keep it unread as it was), 'seen' "
                         "(mark it read) or 'move' (move it to move_to). Messages are never fetched twice either "
@@ -103,5 +122,6 @@ static constexpr sb_option kOptions[] = {
 };
 
 SWITCHBOARD_PLUGIN(email::EmailPlugin, "email", email::kVersion,
-                   "Email: receives from IMAP mailboxes (incremental, checkpointed) and sends replies over SMTP.",
+                   "Email: receives from IMAP mailboxes (incremental, checkpointed, at once with IMAP IDLE) and "
+                   "sends replies over SMTP.",
                    SB_KIND_SOURCE | SB_KIND_SINK, kOptions)

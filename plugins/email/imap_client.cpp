@@ -1,5 +1,7 @@
 #include "imap_client.h"
 
+#include "imap_utf7.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -31,9 +33,13 @@ std::string encodePath(const std::string& s) {
     return out;
 }
 
-// A mailbox name as an IMAP quoted string (RFC 3501 4.3); names with quotes or backslashes
-// are refused by the options.
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+// A mailbox name as an IMAP quoted string (RFC 3501 4.3) in modified UTF-7; names with quotes
+// or backslashes are refused by the options.
+std::string quoted(const std::string& mailbox) { return "\"" + encodeMailboxName(mailbox) + "\""; }
+
+std::string uidPath(uint64_t uidValidity, uint64_t uid) {
+    return ";UIDVALIDITY=" + std::to_string(uidValidity) + "/;UID=" + std::to_string(uid);
+}
 
 std::optional<uint64_t> numberAfter(std::string_view line, std::string_view key) {
     size_t at = 0;
@@ -95,10 +101,14 @@ MailboxStatus parseStatus(const std::string& response) {
 
 ImapClient::ImapClient(ServerOptions server) : server_(std::move(server)), curl_(newCurlHandle()) {}
 
-std::string ImapClient::mailboxUrl(const std::string& mailbox) const { return server_.url + "/" + encodePath(mailbox); }
+// libcurl sends the path's mailbox as it is: in modified UTF-7, like every command.
+std::string ImapClient::mailboxUrl(const std::string& mailbox) const {
+    return server_.url + "/" + encodePath(encodeMailboxName(mailbox));
+}
 
+// RFC 5092 3 names the mailbox in UTF-8 (percent-encoded), unlike the protocol itself.
 std::string ImapClient::messageUrl(const std::string& mailbox, uint64_t uidValidity, uint64_t uid) const {
-    return mailboxUrl(mailbox) + ";UIDVALIDITY=" + std::to_string(uidValidity) + "/;UID=" + std::to_string(uid);
+    return server_.url + "/" + encodePath(mailbox) + uidPath(uidValidity, uid);
 }
 
 std::string ImapClient::command(const std::string& url, const std::string& request, const std::string& what) {
@@ -166,7 +176,7 @@ std::string ImapClient::fetch(const std::string& mailbox, uint64_t uidValidity, 
     curl_easy_reset(c);
     applyServerOptions(c, server_, "imap,imaps");
     // libcurl sends UID FETCH <uid> BODY[<section>] for this URL and checks UIDVALIDITY.
-    const std::string url = messageUrl(mailbox, uidValidity, uid) + (headerOnly ? ";SECTION=HEADER" : "");
+    const std::string url = mailboxUrl(mailbox) + uidPath(uidValidity, uid) + (headerOnly ? ";SECTION=HEADER" : "");
     return transfer(url, "fetching UID " + std::to_string(uid) + " of '" + mailbox + "'");
 }
 

@@ -108,20 +108,14 @@ private:
     }
 
     Result applyKeyword(const kannel::MoMessage& mo) {
-        if (mo.keyword != sms::Keyword::OptOut && mo.keyword != sms::Keyword::OptIn) return Result::ok();
-        const bool out = mo.keyword == sms::Keyword::OptOut;
+        const auto consent = sms::consentOfKeyword(mo.message.text);
+        if (!consent) return Result::ok();
+        const bool out = consent->optOut();
         if (!host().canReportConsent()) {
             host().warn("an SMS keyword asked to change consent, but this host does not take consent (ABI < 1.2)");
             return Result::ok();
         }
-        std::string word = mo.message.text;
-        for (char& c : word) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-        word.erase(0, word.find_first_not_of(" \t\r\n"));
-        word.erase(word.find_last_not_of(" \t\r\n") + 1);
-        // STOP withdraws every purpose; START restores service messages only: marketing needs
-        // an explicit opt-in of its own.
-        Result r = host().reportConsent(mo.message.sender.front(), out ? "" : "service", out ? "opted_out" : "opted_in",
-                                        "sms " + word);
+        Result r = host().reportConsent(mo.message.sender.front(), consent->purpose, consent->status, consent->evidence);
         if (r.isOk()) host().count(out ? "opt_outs" : "opt_ins");
         else host().warn("could not record the sender's " + std::string(out ? "opt-out" : "opt-in") + ": " + r.message());
         return r;

@@ -2,6 +2,7 @@
 
 #include <switchboard/sms.h>
 #include <switchboard/sms_form.h>
+#include <switchboard/utf8.h>
 
 #include <random>
 
@@ -10,6 +11,7 @@ namespace kannel {
 namespace {
 
 using switchboard::Result;
+using switchboard::utf8::sanitizedExcerpt;
 namespace sms = switchboard::sms;
 namespace http = switchboard::plugin_http;
 
@@ -24,14 +26,6 @@ std::string checkedUrl(const std::string& option, const std::string& url) {
                                        "'");
     if (!u->query.empty()) throw switchboard::ConfigError("option '" + option + "': must not have a query string");
     return http::redactedUrl(*u);
-}
-
-// One line, printable, short: Kannel's answers are one line of text anyway.
-std::string excerpt(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
 }
 
 std::string randomId() {
@@ -88,7 +82,7 @@ Result buildRequest(const SendsmsOptions& o, const switchboard::Message& m, Send
 Result classifyAnswer(const SendsmsAnswer& a, const std::string& where) {
     if (a.status == 0) return Result::retry("Kannel at " + where + " did not answer: " + a.transportError);
     const std::string said = "Kannel at " + where + " answered " + std::to_string(a.status) +
-                             (a.body.empty() ? "" : ": " + excerpt(a.body));
+                             (a.body.empty() ? "" : ": " + sanitizedExcerpt(a.body));
     if (a.status >= 200 && a.status < 300) return Result::ok();
     if (a.status == 408 || a.status == 429 || a.status >= 500) return Result::retry(said, a.retryAfterMs.value_or(0));
     if (a.status == 401 || a.status == 403) return Result::fatal(said + " (check username and password)");

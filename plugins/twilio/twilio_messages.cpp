@@ -1,6 +1,7 @@
 #include "twilio_messages.h"
 
 #include <switchboard/sms_form.h>
+#include <switchboard/utf8.h>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -12,15 +13,10 @@ namespace twilio {
 namespace {
 
 using switchboard::Result;
+using switchboard::utf8::sanitizedExcerpt;
 namespace http = switchboard::plugin_http;
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
-
-std::string oneLine(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, 300)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out;
-}
 
 }  // namespace
 
@@ -41,9 +37,9 @@ SendOutcome classifyAnswer(const MessagesAnswer& a) {
         said += ", error " + std::to_string(out.errorCode);
     }
     if (json.is_object() && json.contains("message") && json["message"].is_string())
-        said += ": " + oneLine(json["message"].get<std::string>());
+        said += ": " + sanitizedExcerpt(json["message"].get<std::string>());
     else if (!a.body.empty())
-        said += ": " + oneLine(a.body);
+        said += ": " + sanitizedExcerpt(a.body);
     if (a.status == 408 || a.status == 429 || a.status >= 500) out.result = Result::retry(said, a.retryAfterMs.value_or(0));
     else if (a.status == 401 || a.status == 403) out.result = Result::fatal(said + " (check account_sid and auth_token)");
     else out.result = Result::failData(said);

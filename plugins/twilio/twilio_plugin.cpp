@@ -147,15 +147,8 @@ private:
             resp.json(400, R"({"error":"message refused by the host"})");
             return Result::ok();
         }
-        if (keyword == sms::Keyword::OptOut || keyword == sms::Keyword::OptIn) {
-            std::string word = m.text;
-            for (char& c : word) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-            word.erase(0, word.find_first_not_of(" \t\r\n"));
-            word.erase(word.find_last_not_of(" \t\r\n") + 1);
-            // STOP withdraws every purpose; START restores service messages only.
-            const bool out = keyword == sms::Keyword::OptOut;
-            if (recordConsent(sender, out ? "" : "service", out ? "opted_out" : "opted_in", "sms " + word).status() ==
-                SB_RETRY) {
+        if (const auto consent = sms::consentOfKeyword(m.text)) {
+            if (recordConsent(sender, consent->purpose, consent->status, consent->evidence).status() == SB_RETRY) {
                 resp.json(503, R"({"error":"busy, retry"})");
                 return Result::ok();
             }
@@ -190,7 +183,7 @@ private:
         return Result::ok();
     }
 
-    Result recordConsent(const switchboard::Identity& who, const char* purpose, const char* status,
+    Result recordConsent(const switchboard::Identity& who, const std::string& purpose, const std::string& status,
                          const std::string& evidence) {
         if (who.value.empty()) return Result::ok();
         if (!host().canReportConsent()) {
@@ -198,7 +191,7 @@ private:
             return Result::ok();
         }
         Result r = host().reportConsent(who, purpose, status, evidence);
-        if (r.isOk()) host().count(std::string(status) == "opted_out" ? "opt_outs" : "opt_ins");
+        if (r.isOk()) host().count(status == "opted_out" ? "opt_outs" : "opt_ins");
         else host().warn("consent change not recorded: " + r.message());
         return r;
     }

@@ -143,31 +143,11 @@ Result classifyAnswer(const ReplyAnswer& answer, const std::string& ourId, const
         }
         return Result::ok();
     }
-    const std::string excerpt = sanitizedExcerpt(answer.body);
+    const std::string excerpt = switchboard::utf8::sanitizedExcerpt(answer.body, kMaxExcerptBytes);
     const std::string said = where + " answered " + status + (excerpt.empty() ? "" : ": " + excerpt);
     if (answer.status == 408 || answer.status == 429 || answer.status >= 500)
         return Result::retry(said, answer.retryAfterMs.value_or(0));
     return Result::failData(said);
-}
-
-std::string sanitizedExcerpt(std::string_view text, size_t maxBytes) {
-    namespace utf8 = switchboard::utf8;
-    std::string out;
-    bool truncated = false;
-    for (const utf8::CodePoint& c : utf8::decodeUtf8(text)) {
-        std::string_view piece = c.bytes;
-        if (c.value == utf8::kReplacement && c.bytes.size() == 1) piece = "\xEF\xBF\xBD";  // an invalid byte
-        else if (c.value < 0x20 || c.value == 0x7F) piece = " ";  // one line, no control characters
-        if (piece == " " && (out.empty() || out.back() == ' ')) continue;
-        if (out.size() + piece.size() > maxBytes) {
-            truncated = true;
-            break;
-        }
-        out += piece;
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    if (truncated) out += "...";
-    return out;
 }
 
 }  // namespace webchat

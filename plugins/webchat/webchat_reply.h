@@ -39,8 +39,6 @@ inline constexpr size_t kMaxExcerptBytes = 200;
 switchboard::Result classifyAnswer(const ReplyAnswer& answer, const std::string& ourId,
                                    const std::string& where, switchboard::SendResult& sent);
 
-// Printable, single-line, valid UTF-8, at most maxBytes (plus "..."): safe for logs and errors.
-std::string sanitizedExcerpt(std::string_view text, size_t maxBytes = kMaxExcerptBytes);
 
 // Thread-safe: send() may run on several threads at once. Each call takes a libcurl easy
 // handle from a small pool (connections are kept alive between calls) and gives it back.

@@ -47,4 +47,23 @@ void appendUtf8(std::string& out, char32_t cp) {
     }
 }
 
+std::string sanitizedExcerpt(std::string_view text, size_t maxBytes) {
+    std::string out;
+    bool truncated = false;
+    for (const CodePoint& c : decodeUtf8(text)) {
+        std::string_view piece = c.bytes;
+        if (c.value == kReplacement && c.bytes.size() == 1) piece = "\xEF\xBF\xBD";  // an invalid byte
+        else if (c.value < 0x20 || c.value == 0x7F) piece = " ";  // one line, no control characters
+        if (piece == " " && (out.empty() || out.back() == ' ')) continue;
+        if (out.size() + piece.size() > maxBytes) {
+            truncated = true;
+            break;
+        }
+        out += piece;
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    if (truncated) out += "...";
+    return out;
+}
+
 }  // namespace switchboard::utf8

@@ -53,4 +53,11 @@ const char* keywordName(Keyword keyword) {
     return "none";
 }
 
+std::optional<KeywordConsent> consentOfKeyword(std::string_view text) {
+    const Keyword keyword = classifyKeyword(text);
+    if (keyword == Keyword::OptOut) return KeywordConsent{"", "opted_out", "sms " + trimmedUpper(text)};
+    if (keyword == Keyword::OptIn) return KeywordConsent{"service", "opted_in", "sms " + trimmedUpper(text)};
+    return std::nullopt;
+}
+
 }  // namespace switchboard::sms

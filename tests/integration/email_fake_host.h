@@ -1,6 +1,8 @@
 // Drives the built switchboard-email.so through the C ABI, as the host does: a fake
 // sb_host_api that commits emitted batches and their checkpoint atomically, drops messages
 // whose source id it already has (like the host's dedupe), and records logs and counters.
+// Like the host, it honours request_poll (SDK 1.3): each Instance runs a poller thread that
+// polls promptly when asked, never at the same time as another poll of that instance.
 // Shared by the email_* tests; not a test itself.
 #pragma once
 
@@ -10,11 +12,13 @@
 #include <switchboard/plugin.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace email_test {
@@ -32,6 +36,10 @@ struct FakeHost {
     std::map<std::string, double> counters;
     size_t duplicates = 0;
     size_t emitCalls = 0;
+    uint64_t pollRequests = 0;
+    std::condition_variable pollRequested;  // notified under mutex
+    // Offer only the SDK 1.2 services (no request_poll), like a host that predates 1.3.
+    bool olderHost = false;
 
     static FakeHost& of(sb_host_instance_host_ptr p) { return *reinterpret_cast<FakeHost*>(p); }
     static void log(sb_host_instance_host_ptr p, sb_log_level, sb_str message) {
@@ -79,6 +87,11 @@ struct FakeHost {
         of(p).counters[std::string(switchboard::view(name))] += delta;
     }
     static void gaugeSet(sb_host_instance_host_ptr, sb_str, double) {}
+    static void requestPoll(sb_host_instance_host_ptr p) {
+        std::lock_guard<std::mutex> lock(of(p).mutex);
+        ++of(p).pollRequests;
+        of(p).pollRequested.notify_all();
+    }
     static const sb_host_api* api() {
         static const sb_host_api a = [] {
             sb_host_api t{};
@@ -92,6 +105,18 @@ struct FakeHost {
             t.checkpoint_put = &checkpointPut;
             t.counter_add = &counterAdd;
             t.gauge_set = &gaugeSet;
+            t.request_poll = &requestPoll;
+            return t;
+        }();
+        return &a;
+    }
+    // The table of a 1.2 host: smaller, and without request_poll.
+    static const sb_host_api* api12() {
+        static const sb_host_api a = [] {
+            sb_host_api t = *api();
+            t.struct_size = static_cast<uint32_t>(SB_HOST_API_SIZE_1_2);
+            t.abi_minor = 2;
+            t.request_poll = nullptr;
             return t;
         }();
         return &a;
@@ -142,13 +167,27 @@ public:
         for (const auto& [k, v] : storage_) entries.push_back({switchboard::span(k), switchboard::span(v)});
         sb_config cfg{static_cast<uint32_t>(sizeof(sb_config)), entries.data(), entries.size(), switchboard::span(name)};
         char err[SB_ERRBUF_MIN_CAPACITY] = {0};
-        createStatus_ = d->create(FakeHost::api(), reinterpret_cast<sb_host_instance_host_ptr>(&host_), &cfg, &self_,
+        createStatus_ = d->create(host_.olderHost ? FakeHost::api12() : FakeHost::api(),
+                                  reinterpret_cast<sb_host_instance_host_ptr>(&host_), &cfg, &self_,
                                   sb_errbuf{err, sizeof err});
         createError_ = err;
-        if (createStatus_ == SB_OK) d->start(self_, sb_errbuf{err, sizeof err});
+        if (createStatus_ != SB_OK) return;
+        uint64_t seen = 0;
+        {
+            std::lock_guard<std::mutex> lock(host_.mutex);
+            seen = host_.pollRequests;  // the host outlives instances: count from here
+        }
+        poller_ = std::thread([this, seen] { runRequestedPolls(seen); });
+        d->start(self_, sb_errbuf{err, sizeof err});
     }
     ~Instance() {
         if (createStatus_ != SB_OK) return;
+        {
+            std::lock_guard<std::mutex> lock(host_.mutex);
+            stopping_ = true;
+        }
+        host_.pollRequested.notify_all();
+        poller_.join();
         char err[SB_ERRBUF_MIN_CAPACITY] = {0};
         descriptor()->stop(self_, sb_errbuf{err, sizeof err});
         descriptor()->destroy(self_);
@@ -159,7 +198,9 @@ public:
     sb_status createStatus() const { return createStatus_; }
     const std::string& createError() const { return createError_; }
 
+    // Serialized with the poller's polls: the host never runs two polls of one instance at once.
     Outcome poll() {
+        std::lock_guard<std::mutex> one(pollMutex_);
         sb_poll_result result{static_cast<uint32_t>(sizeof(sb_poll_result)), 0};
         char err[SB_ERRBUF_MIN_CAPACITY] = {0};
         Outcome o;
@@ -192,7 +233,23 @@ public:
     }
 
 private:
+    // What the host does on request_poll: poll soon, then again while the plugin says "at once".
+    void runRequestedPolls(uint64_t seen) {
+        std::unique_lock<std::mutex> lock(host_.mutex);
+        while (true) {
+            host_.pollRequested.wait(lock, [&] { return stopping_ || host_.pollRequests != seen; });
+            if (stopping_) return;
+            seen = host_.pollRequests;  // requests made during the polls below get another round
+            lock.unlock();
+            pollUntilIdle();
+            lock.lock();
+        }
+    }
+
     FakeHost& host_;
+    std::mutex pollMutex_;
+    bool stopping_ = false;  // guarded by host_.mutex
+    std::thread poller_;
     std::vector<std::pair<std::string, std::string>> storage_;
     sb_plugin_instance_plugin_ptr self_ = nullptr;
     sb_status createStatus_ = SB_FAIL_FATAL;

@@ -19,7 +19,7 @@ namespace {
 
 const std::string kAlicePassword = "alice-Pass-1937";
 
-std::string connectorYaml(const MailServers& servers) {
+std::string connectorYaml(const MailServers& servers, const std::string& pollInterval = "200ms") {
     return "  - name: support-mail\n    plugin: email\n    options:\n"
            "      imap_url: " + servers.imapUrl() + "\n"
            "      imap_username: alice\n"
@@ -30,7 +30,7 @@ std::string connectorYaml(const MailServers& servers) {
            "      from_address: alice@example.test\n"
            "      from_name: Example Support\n"
            "      ca_file: " + servers.caFile() + "\n"
-           "      poll_interval: 200ms\n";
+           "      poll_interval: " + pollInterval + "\n";
 }
 
 json api(const HostProcess& host, const std::string& uri) {
@@ -130,4 +130,27 @@ TEST(EmailHost, WrongPasswordFailsTheInstanceNotTheHost) {
     EXPECT_EQ(c["options"]["imap_password"], "***");
     EXPECT_EQ(host.get("/healthz").status, 200) << "the host keeps running";
     EXPECT_EQ(host.output().find(wrong), std::string::npos);
+}
+
+TEST(EmailHost, IdleDeliversMailLongBeforeThePollAndPausesPromptly) {
+    MailServers servers({{"alice", kAlicePassword}});
+    HostProcess host(connectorYaml(servers, "10m"), {},
+                     {{"TEST_IMAP_PASSWORD", kAlicePassword}, {"TEST_SMTP_PASSWORD", MailServers::kSmtpPassword}});
+    auto arrived = [&](const std::string& sender) {
+        return waitFor([&] { return !api(host, "/api/v1/customers?identity=email:" + sender)["customers"].empty(); },
+                       std::chrono::seconds(60));
+    };
+    servers.addToMaildir("alice", "From: first@customer.test\r\nSubject: One\r\nMessage-ID: <idle-1@customer.test>\r\n"
+                                  "\r\nFirst.\r\n");
+    ASSERT_TRUE(arrived("first@customer.test")) << host.output();
+    // The host's next poll is ten minutes away: only IDLE can bring this one in.
+    servers.addToMaildir("alice", "From: second@customer.test\r\nSubject: Two\r\nMessage-ID: <idle-2@customer.test>\r\n"
+                                  "\r\nSecond.\r\n");
+    ASSERT_TRUE(arrived("second@customer.test")) << host.output();
+
+    // Pausing stops the idling watcher; the host's own command timeout would report a hang.
+    auto paused = host.post("/api/v1/connectors/support-mail/pause", "", host.auth());
+    EXPECT_EQ(paused.status, 200) << paused.body;
+    EXPECT_EQ(api(host, "/api/v1/connectors/support-mail")["state"], "paused");
+    EXPECT_EQ(host.output().find(kAlicePassword), std::string::npos);
 }

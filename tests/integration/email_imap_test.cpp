@@ -1,8 +1,7 @@
 // The email connector as an IMAP source, against a real Dovecot: the built .so is driven
 // through the C ABI with a fake host (email_fake_host.h) that commits batches with their
 // checkpoint and drops duplicate source ids like the real host.
-#include "email_fake_host.h"
-#include "mail_servers.h"
+#include "email_imap_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -15,26 +14,14 @@ namespace {
 using email_test::FakeHost;
 using email_test::Instance;
 using email_test::Options;
+using email_test::simpleMail;
 using switchboard::test::MailServers;
 
-const std::string kPassword = "alice-Pass-1937";
-
-std::string simpleMail(const std::string& id, const std::string& subject, const std::string& body = "hello") {
-    return "From: Customer <customer@example.com>\r\nTo: alice@example.test\r\nSubject: " + subject +
-           "\r\nMessage-ID: <" + id + ">\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\n" + body + "\r\n";
-}
-
-Options imapOptions(const MailServers& servers, Options extra = {}) {
-    Options o{{"imap_url", servers.imapUrl()},
-              {"imap_username", "alice"},
-              {"imap_password", kPassword},
-              {"ca_file", servers.caFile()},
-              {"poll_interval", "60000"}};
-    for (const auto& [k, v] : extra) {
-        o.erase(k);
-    }
-    for (const auto& [k, v] : extra) o.emplace(k, v);
-    return o;
+// These tests are about polling: IDLE (email_idle_test.cpp) would fetch between their polls.
+Options imapOptions(const MailServers& servers, const Options& extra = {}) {
+    Options o = extra;
+    if (o.count("idle") == 0) o.emplace("idle", "false");
+    return email_test::imapOptions(servers, o);
 }
 
 std::string testdata(const std::string& name) {
@@ -46,7 +33,7 @@ std::string testdata(const std::string& name) {
 
 class EmailImap : public ::testing::Test {
 protected:
-    MailServers servers{{{"alice", kPassword}}, /*withSmtp=*/false};
+    MailServers servers{{{"alice", email_test::kPassword}}, /*withSmtp=*/false};
     FakeHost host;
 };
 
@@ -240,6 +227,41 @@ TEST_F(EmailImap, SeveralMailboxesHaveTheirOwnCheckpoints) {
         for (const auto& [k, v] : m.attributes) tagged |= k == "email.mailbox" && v == (sales ? "Sales" : "INBOX");
         EXPECT_TRUE(tagged) << m.sourceId;
     }
+}
+
+TEST_F(EmailImap, InternationalMailboxNamesAreSentInModifiedUtf7) {
+    // Dovecot keeps Maildir++ folders under their modified UTF-7 names (RFC 3501 5.1.3),
+    // written out here by hand: "&" escaped, a "+" and "," inside base64, a surrogate pair.
+    const std::string inbox = "Über Входящие & Co", inboxOnDisk = "&ANw-ber &BBIERQQ+BDQETwRJBDgENQ- &- Co";
+    const std::string done = "Готово 📦", doneOnDisk = "&BBMEPgRCBD4EMgQ+- &2D3c5g-";
+    servers.createFolder("alice", doneOnDisk);
+    servers.addToMaildir("alice", simpleMail("intl-1@example.com", "Intl 1"), inboxOnDisk);
+    Options o = imapOptions(servers, {{"after_processing", "move"}, {"move_to", done}, {"idle", "true"}});
+    o.emplace("mailboxes", inbox);
+    Instance inst(host, o);
+    ASSERT_EQ(inst.createStatus(), SB_OK) << inst.createError();
+    auto first = inst.poll();
+    ASSERT_EQ(first.status, SB_OK) << first.error;
+    ASSERT_NE(host.find("intl-1@example.com"), nullptr);
+    EXPECT_EQ(host.checkpoints.count("imap:" + inbox), 1u) << "checkpoints keep the name as configured";
+    bool tagged = false;
+    for (const auto& [k, v] : host.find("intl-1@example.com")->attributes) tagged |= k == "email.mailbox" && v == inbox;
+    EXPECT_TRUE(tagged);
+    EXPECT_TRUE(switchboard::test::waitFor([&] { return servers.maildirCount("alice", doneOnDisk) == 1; }))
+        << "moved into the folder with the international name";
+    EXPECT_EQ(servers.maildirCount("alice", inboxOnDisk), 0u);
+
+    // IDLE watches the same mailbox under its encoded name.
+    servers.addToMaildir("alice", simpleMail("intl-2@example.com", "Intl 2"), inboxOnDisk);
+    EXPECT_TRUE(switchboard::test::waitFor([&] { return host.count() == 2; }, std::chrono::seconds(60)))
+        << host.allLogs();
+    EXPECT_EQ(host.allLogs().find("reconnecting"), std::string::npos) << host.allLogs();
+
+    Options broken = imapOptions(servers);
+    broken.emplace("mailboxes", "Caf\xe9");  // Latin-1, not UTF-8
+    Instance refused(host, broken);
+    EXPECT_EQ(refused.createStatus(), SB_FAIL_CONFIG);
+    EXPECT_NE(refused.createError().find("'mailboxes'"), std::string::npos) << refused.createError();
 }
 
 TEST_F(EmailImap, OversizedMessageIsKeptWithItsHeaderOnly) {

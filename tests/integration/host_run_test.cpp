@@ -97,8 +97,12 @@ TEST(HostRun, PauseResumeRestartThroughTheApi) {
     ASSERT_TRUE(waitFor([&] { return state(host, "site-chat") == "running"; }));
     EXPECT_EQ(host.post("/api/v1/connectors/site-chat/pause", "").status, 401);  // no token
 
+    const std::string up = "switchboard_connector_up{instance=\"site-chat\"} ";
+    EXPECT_NE(host.get("/metrics").body.find(up + "1"), std::string::npos);
     auto paused = host.post("/api/v1/connectors/site-chat/pause", "", host.auth());
     ASSERT_EQ(paused.status, 200) << paused.body;
+    // A scrape alone (no /readyz, no connectors API in between) sees the pause.
+    EXPECT_NE(host.get("/metrics").body.find(up + "0"), std::string::npos) << host.get("/metrics").body;
     EXPECT_EQ(state(host, "site-chat"), "paused");
     auto refused = host.post("/webhooks/site-chat", message("p-1"));
     EXPECT_EQ(refused.status, 503);

@@ -3,6 +3,8 @@
 // libstdc++) describes and runs both plugins. Slow by nature: two CMake projects per run.
 #include "test_support.h"
 
+#include <switchboard/plugin.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -84,6 +86,19 @@ TEST_F(SdkPackage, InstallsHeadersCMakePackageAndTemplate) {
     EXPECT_TRUE(config) << "no SwitchboardSDKConfig.cmake under " << prefix();
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/CMakeLists.txt"));
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/echo_plugin.cpp"));
+}
+
+// find_package(SwitchboardSDK 1.N) must find an SDK that has the 1.N services.
+TEST_F(SdkPackage, PackageVersionIsTheAbiVersion) {
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    std::string versionFile;
+    for (const char* libdir : {"lib", "lib64", "lib/x86_64-linux-gnu"}) {
+        const std::string f = prefix() + "/" + libdir + "/cmake/SwitchboardSDK/SwitchboardSDKConfigVersion.cmake";
+        if (fs::exists(f)) versionFile = f;
+    }
+    ASSERT_FALSE(versionFile.empty()) << "no SwitchboardSDKConfigVersion.cmake under " << prefix();
+    const std::string abi = std::to_string(SB_ABI_VERSION_MAJOR) + "." + std::to_string(SB_ABI_VERSION_MINOR) + ".0";
+    EXPECT_THAT(readFile(versionFile), HasSubstr("set(PACKAGE_VERSION \"" + abi + "\")"));
 }
 
 class SdkTemplate : public SdkPackage, public ::testing::WithParamInterface<Toolchain> {};

@@ -119,6 +119,13 @@ MailServers::~MailServers() {
     }
 }
 
+void MailServers::withoutIdle() {
+    stopImap();
+    imapCapability_ = "IMAP4rev1 SASL-IR LITERAL+ UIDPLUS MOVE";
+    writeConfigs();
+    startImap();
+}
+
 std::string MailServers::caFile() const { return dir_.file("cert.pem"); }
 
 void MailServers::writeConfigs() {
@@ -139,7 +146,8 @@ void MailServers::writeConfigs() {
                "ssl = yes\n"
                "ssl_cert = <" + d + "/cert.pem\n"
                "ssl_key = <" + d + "/key.pem\n"
-               "mail_location = maildir:" + d + "/mail/%u\n"
+               "mail_location = maildir:" + d + "/mail/%u\n" +
+               (imapCapability_.empty() ? "" : "imap_capability = " + imapCapability_ + "\n") +
                "passdb {\n  driver = passwd-file\n  args = " + d + "/dovecot/passwd\n}\n"
                "userdb {\n  driver = static\n  args = uid=" + kMailUser + " gid=" + kMailGroup + " home=" + d +
                "/mail/%u allow_all_users=yes\n}\n"

@@ -57,6 +57,9 @@ public:
     void stopImap();
     // Starts Dovecot again on the same ports and mail.
     void startImap();
+    // Restarts Dovecot announcing a capability list without IDLE (RFC 2177), as some servers
+    // do; it still has everything else the connector uses.
+    void withoutIdle();
     // Drops Dovecot's UID list and indexes while it is stopped: the mailbox comes back with a
     // new UIDVALIDITY and new UIDs (what a server migration or restore does).
     void resetUids(const std::string& user);
@@ -77,6 +80,7 @@ private:
     std::unique_ptr<Child> dovecot_;
     std::unique_ptr<Child> exim_;
     unsigned fileCounter_ = 0;
+    std::string imapCapability_;  // replaces Dovecot's post-login CAPABILITY when set
 };
 
 // Waits until a TCP server on 127.0.0.1:port sends a greeting starting with prefix

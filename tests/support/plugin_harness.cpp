@@ -64,6 +64,12 @@ sb_status reportConsent(sb_host_instance_host_ptr p, const sb_identity* address,
     return SB_OK;
 }
 
+void requestPoll(sb_host_instance_host_ptr p) {
+    std::lock_guard<std::mutex> lock(of(p).mutex);
+    ++of(p).pollRequests;
+    of(p).pollRequested.notify_all();
+}
+
 }  // namespace
 
 const sb_plugin_descriptor* bundledPlugin(const std::string& name) {
@@ -115,6 +121,7 @@ const sb_host_api* FakeHost::api() {
         t.gauge_set = &gaugeSet;
         t.report_delivery = &reportDelivery;
         t.report_consent = &reportConsent;
+        t.request_poll = &requestPoll;
         return t;
     }();
     return &a;
@@ -138,6 +145,16 @@ double FakeHost::counter(const std::string& name) const {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = counters.find(name);
     return it == counters.end() ? 0 : it->second;
+}
+
+uint64_t FakeHost::pollRequestCount() const {
+    std::lock_guard<std::mutex> lock(mutex);
+    return pollRequests;
+}
+
+bool FakeHost::waitForPollRequest(uint64_t seen, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return pollRequested.wait_for(lock, timeout, [&] { return pollRequests > seen; });
 }
 
 PluginInstance::PluginInstance(const sb_plugin_descriptor* plugin, const std::string& instanceName,
@@ -202,6 +219,16 @@ SendOutcome PluginInstance::send(const switchboard::Message& message) {
     out.retryAfterMs = result.retry_after_ms;
     out.providerId = providerId;
     return out;
+}
+
+sb_status PluginInstance::poll(uint32_t* nextPollMs, std::string* error) {
+    if (plugin_->poll == nullptr) return SB_UNSUPPORTED;
+    sb_poll_result result{static_cast<uint32_t>(sizeof(sb_poll_result)), 0};
+    char err[SB_ERRBUF_MIN_CAPACITY] = {0};
+    const sb_status s = plugin_->poll(self_, &result, sb_errbuf{err, sizeof err});
+    if (nextPollMs) *nextPollMs = result.next_poll_ms;
+    if (error) *error = err;
+    return s;
 }
 
 }  // namespace switchboard::test

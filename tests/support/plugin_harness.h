@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -46,12 +48,19 @@ struct FakeHost {
     std::map<std::string, double> counters;
     std::vector<std::pair<std::string, sb_delivery_status>> receipts;  // provider id, status
     std::vector<std::string> consents;  // "type:value purpose status source"
+    // request_poll calls (SDK 1.3). The fake host does not poll by itself: a test that
+    // wants the host's answer calls PluginInstance::poll() (see waitForPollRequest).
+    uint64_t pollRequests = 0;
+    std::condition_variable pollRequested;  // notified (under mutex) on each request
 
     static const sb_host_api* api();
 
     std::string allLogs() const;
     bool loggedAt(sb_log_level level, const std::string& needle) const;
     double counter(const std::string& name) const;
+    uint64_t pollRequestCount() const;
+    // Waits until more than `seen` poll requests were made; false when none came in time.
+    bool waitForPollRequest(uint64_t seen, std::chrono::milliseconds timeout);
 };
 
 // One webhook request as the host's HTTP server hands it to the plugin.
@@ -99,6 +108,9 @@ public:
 
     WebhookReply handleWebhook(const WebhookRequest& request);
     SendOutcome send(const switchboard::Message& message);
+    // Calls the plugin's poll as the host would (UNSUPPORTED when it has none);
+    // nextPollMs receives its next_poll_ms, error its error text.
+    sb_status poll(uint32_t* nextPollMs = nullptr, std::string* error = nullptr);
 
 private:
     const sb_plugin_descriptor* plugin_;

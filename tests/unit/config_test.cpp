@@ -181,6 +181,20 @@ TEST(ConfigTest, BadHostValuesAreEachReported) {
                                    "known: sqlite, postgresql)"));
 }
 
+TEST(ConfigTest, OutboxDurationsMustBePositiveAndAtMostAYearAndADay) {
+    ConfigFile f(
+        "outbox:\n"
+        "  max_age: 8784h\n"
+        "  claim_lease: 9223372036854775ms\n"
+        "  initial_backoff: 0s\n"
+        "  poll_interval: 8785h\n");
+    ASSERT_EQ(f.result.errors.size(), 3u) << f.errors();
+    std::string text = f.errors();
+    EXPECT_THAT(text, HasSubstr(f.path + ":3:16: outbox.claim_lease: expects a positive duration of at most 8784h"));
+    EXPECT_THAT(text, HasSubstr(f.path + ":4:20: outbox.initial_backoff: expects a positive duration"));
+    EXPECT_THAT(text, HasSubstr(f.path + ":5:18: outbox.poll_interval: expects a positive duration of at most 8784h"));
+}
+
 TEST(ConfigTest, SeveralErrorsAreReportedAtOnce) {
     ConfigFile f(
         "servr: {}\n"                 // unknown top-level key

@@ -2,6 +2,7 @@
 // limits (160/153 septets, 70/67 UTF-16 units), splitting that keeps escape sequences and
 // surrogate pairs whole, and the carrier keywords Twilio documents.
 #include <switchboard/sms.h>
+#include <switchboard/utf8.h>
 
 #include <gtest/gtest.h>
 
@@ -118,4 +119,29 @@ TEST(SmsKeywords, TwilioDefaultKeywordsWholeMessageOnly) {
     for (const char* w : {"", "STOP PLEASE", "please stop", "stopp", "yes!", "hello"})
         EXPECT_EQ(classifyKeyword(w), Keyword::None) << w;
     EXPECT_STREQ(keywordName(Keyword::OptOut), "opt_out");
+}
+
+TEST(SmsKeywords, ConsentOfAKeywordIsWhatEveryConnectorRecords) {
+    auto stop = consentOfKeyword(" stop\n");
+    ASSERT_TRUE(stop);
+    EXPECT_TRUE(stop->optOut());
+    EXPECT_EQ(stop->purpose, "");  // every purpose
+    EXPECT_EQ(stop->status, "opted_out");
+    EXPECT_EQ(stop->evidence, "sms STOP");
+    auto start = consentOfKeyword("Unstop");
+    ASSERT_TRUE(start);
+    EXPECT_EQ(start->purpose, "service");  // marketing needs an opt-in of its own
+    EXPECT_EQ(start->status, "opted_in");
+    EXPECT_EQ(start->evidence, "sms UNSTOP");
+    EXPECT_FALSE(consentOfKeyword("HELP"));
+    EXPECT_FALSE(consentOfKeyword("stop it"));
+}
+
+TEST(PluginText, ExcerptsOfProviderAnswersAreOneLineValidAndShort) {
+    using switchboard::utf8::sanitizedExcerpt;
+    EXPECT_EQ(sanitizedExcerpt("Bad\r\n\r\nRequest\t: olá"), "Bad Request : olá");
+    EXPECT_EQ(sanitizedExcerpt(std::string("a\xff" "b", 3)), "a\xEF\xBF\xBD" "b");  // invalid byte -> U+FFFD
+    EXPECT_EQ(sanitizedExcerpt(std::string(500, 'x'), 10), std::string(10, 'x') + "...");
+    EXPECT_EQ(sanitizedExcerpt("ééé", 5), "éé...");  // never cuts a character in half
+    EXPECT_EQ(sanitizedExcerpt("  \n "), "");
 }

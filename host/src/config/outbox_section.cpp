@@ -6,17 +6,23 @@ namespace switchboard::host::config {
 
 namespace {
 
-// A positive duration with a unit; reports the error and returns nullopt otherwise.
+// Longest outbox duration: a year and a day. Beyond it no retry policy makes sense, and the
+// dispatcher's time arithmetic (now + lease, now + backoff) stays far from overflowing.
+constexpr int64_t kMaxOutboxDurationMs = 366LL * 24 * 3600 * 1000;
+
+// A positive duration with a unit, at most kMaxOutboxDurationMs; reports the error and
+// returns nullopt otherwise.
 std::optional<std::chrono::milliseconds> positiveDuration(ParseContext& ctx, const MapEntry& entry) {
     auto v = ctx.scalar(entry, "a duration such as 30s");
     if (!v) return std::nullopt;
     DurationError why = DurationError::None;
     auto ms = parseDurationMs(v->text, &why);
-    if (ms && *ms > 0) return std::chrono::milliseconds(*ms);
+    if (ms && *ms > 0 && *ms <= kMaxOutboxDurationMs) return std::chrono::milliseconds(*ms);
     ctx.error(v->where, entry.path,
               std::string(why == DurationError::MissingUnit
                               ? "expects a duration, and a plain number has no unit: add ms, s, m or h (e.g. 30s)"
-                              : "expects a positive duration: a whole number with a unit ms, s, m or h (e.g. 500ms, 30s)") +
+                              : "expects a positive duration of at most 8784h (366 days): a whole number with a unit "
+                                "ms, s, m or h (e.g. 500ms, 30s)") +
                   ", got " + showValue(v->text, v->fromReference));
     return std::nullopt;
 }

@@ -12,7 +12,8 @@ Reply readyzReply(const HostControl& control) {
     return jsonReply(503, {{"status", "not ready"}, {"reason", why}});
 }
 
-Reply metricsReply(const Metrics& metrics) {
+Reply metricsReply(const Metrics& metrics, const HostControl& control) {
+    control.publishMetrics();
     Reply r;
     r.contentType = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics.renderPrometheus();

@@ -9,6 +9,7 @@ namespace switchboard::host::http {
 
 Reply healthzReply();
 Reply readyzReply(const HostControl& control);
-Reply metricsReply(const Metrics& metrics);
+// Refreshes the state gauges through control first, so a scrape sees current states.
+Reply metricsReply(const Metrics& metrics, const HostControl& control);
 
 }  // namespace switchboard::host::http

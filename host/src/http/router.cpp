@@ -16,7 +16,7 @@ Reply Router::handle(const RequestContext& request, const RouteMatch& route) con
     switch (route.kind) {
         case RouteKind::Healthz: return get ? healthzReply() : methodNotAllowed(request.method, "GET");
         case RouteKind::Readyz: return get ? readyzReply(control_) : methodNotAllowed(request.method, "GET");
-        case RouteKind::Metrics: return get ? metricsReply(metrics_) : methodNotAllowed(request.method, "GET");
+        case RouteKind::Metrics: return get ? metricsReply(metrics_, control_) : methodNotAllowed(request.method, "GET");
         case RouteKind::Webhook: return webhooks_.handle(request, route);
         case RouteKind::Unknown: return errorReply(404, "not found");
         default: return api_.handle(request, route);

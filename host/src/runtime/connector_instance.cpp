@@ -139,6 +139,7 @@ bool ConnectorInstance::createAndStart() {
     nextRetryAt_.clear();
     polling_ = spec_.plugin->canPoll();
     nextPoll_ = Clock::now();
+    pollRequested_ = false;  // the first poll runs now anyway
     Logger::instance().write(LogLevel::Info, scope_, "started");
     return true;
 }
@@ -194,12 +195,30 @@ void ConnectorInstance::doPoll() {
         pollBackoff_ = std::chrono::milliseconds(0);
     }
     nextPoll_ = Clock::now() + next;
+    pollNotBefore_ = Clock::now() + pollBackoff_;
+}
+
+Clock::time_point ConnectorInstance::pollDueAt() const {
+    return pollRequested_ ? std::min(nextPoll_, pollNotBefore_) : nextPoll_;
+}
+
+void ConnectorInstance::requestPoll() {
+    {
+        std::lock_guard lock(mutex_);
+        if (desired_ != Desired::Run || state_ != InstanceState::Running || !polling_) return;
+        pollRequested_ = true;
+        ++pollRequests_;
+    }
+    wake_.notify_all();
 }
 
 void ConnectorInstance::supervise() {
     std::unique_lock lock(mutex_);
     while (true) {
         if (desired_ == Desired::Quit) break;
+        // The commands this pass acts on; one arriving while the lock is dropped below is
+        // left for the next pass, and its caller keeps waiting until then.
+        const uint64_t ticket = requested_;
         if (restartRequested_) {
             restartRequested_ = false;
             lock.unlock();
@@ -227,19 +246,22 @@ void ConnectorInstance::supervise() {
             lock.lock();
             settled_ = true;
         }
-        if (state_ == InstanceState::Running && polling_ && Clock::now() >= nextPoll_) {
+        if (state_ == InstanceState::Running && desired_ == Desired::Run && polling_ && Clock::now() >= pollDueAt()) {
+            pollRequested_ = false;  // cleared before the poll: a request during it gets one more
             lock.unlock();
             doPoll();
             lock.lock();
         }
-        completed_ = requested_;
+        completed_ = ticket;
         done_.notify_all();
 
         auto wakeAt = Clock::now() + std::chrono::seconds(1);
         if (state_ == InstanceState::Backoff) wakeAt = std::min(wakeAt, nextRetry_);
-        if (state_ == InstanceState::Running && polling_) wakeAt = std::min(wakeAt, nextPoll_);
-        const uint64_t seen = requested_;
-        wake_.wait_until(lock, wakeAt, [&] { return requested_ != seen || desired_ == Desired::Quit; });
+        if (state_ == InstanceState::Running && polling_) wakeAt = std::min(wakeAt, pollDueAt());
+        const uint64_t pollsSeen = pollRequests_;
+        wake_.wait_until(lock, wakeAt, [&] {
+            return requested_ != ticket || pollRequests_ != pollsSeen || desired_ == Desired::Quit;
+        });
     }
     state_ = InstanceState::Stopped;
     lock.unlock();

@@ -79,6 +79,10 @@ public:
     Metrics& metrics() { return metrics_; }
     InstanceCounters& counters() { return counters_; }
     void countRejected(const std::string& reason);
+    // request_poll (SDK 1.3): poll as soon as allowed. Coalesced; ignored unless the instance
+    // is running and polls. Takes mutex_ only briefly and never waits for the poll, so the
+    // plugin may call it from any thread, from inside its own poll or webhook included.
+    void requestPoll();
     // The handle host services resolve to this instance (also used by switchboard-plugin-check).
     sb_host_instance* hostHandle() { return &hostHandle_; }
 
@@ -90,6 +94,9 @@ private:
     bool createAndStart();
     void stopAndDestroy(bool destroy);
     void doPoll();
+    // When the next poll may run: the schedule, or sooner when one was requested (but never
+    // before the store-busy delay is over). Call with mutex_ held.
+    std::chrono::steady_clock::time_point pollDueAt() const;
     void fail(sb_status status, const std::string& stage, const std::string& message);
     // Runs a control command on the supervisor thread and waits for it (bounded).
     ControlResult command(Desired desired, bool restart, const std::string& done);
@@ -119,6 +126,12 @@ private:
     std::chrono::steady_clock::time_point nextPoll_{};
     std::chrono::milliseconds currentBackoff_{0};
     std::chrono::milliseconds pollBackoff_{0};  // while the store is busy (doPoll)
+    // Earliest time a requested poll may run: the end of the last poll plus pollBackoff_.
+    std::chrono::steady_clock::time_point pollNotBefore_{};
+    // Set by requestPoll, cleared when a poll starts: a request made during a poll survives
+    // it (and doPoll's new schedule) and gets one more poll.
+    bool pollRequested_ = false;
+    uint64_t pollRequests_ = 0;  // wakes the supervisor
     bool polling_ = false;
     std::string lastError_;
     std::string lastErrorAt_;

@@ -74,6 +74,11 @@ void ConnectorManager::publishStates() const {
                      instance->state() == InstanceState::Running ? 1 : 0);
 }
 
+void ConnectorManager::publishMetrics() const {
+    std::shared_lock lock(mutex_);
+    publishStates();
+}
+
 std::vector<ConnectorStatus> ConnectorManager::connectors() const {
     std::shared_lock lock(mutex_);
     publishStates();

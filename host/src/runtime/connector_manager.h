@@ -35,6 +35,7 @@ public:
     WebhookOutcome dispatchWebhook(const std::string& instance, const WebhookRequest& request,
                                    WebhookResponse& response) override;
     bool ready(std::string& why) const override;
+    void publishMetrics() const override;
     SinkSendResult sendMessage(const std::string& instance, const sb_message& message) override;
 
 private:

@@ -96,6 +96,9 @@ public:
     // Ready when the store is open and every enabled instance has been started once
     // (running, or failed and reported). why explains a false answer.
     virtual bool ready(std::string& why) const = 0;
+    // Sets the gauges that mirror current state (switchboard_connector_up) just before a
+    // scrape renders them.
+    virtual void publishMetrics() const {}
     // Hands one outbound message to a sink instance's send (the outbox's dispatcher calls it).
     // The message is borrowed for the call.
     virtual SinkSendResult sendMessage(const std::string& instance, const sb_message& message) {

@@ -179,6 +179,14 @@ void hostGaugeSet(sb_host_instance_host_ptr inst, sb_str name, double value) noe
     }
 }
 
+// Only sets a flag and wakes the instance's supervisor: never waits for the poll.
+void hostRequestPoll(sb_host_instance_host_ptr inst) noexcept {
+    try {
+        if (inst) inst->owner->requestPoll();
+    } catch (...) {
+    }
+}
+
 const sb_host_api kHostApi = {
     static_cast<uint32_t>(sizeof(sb_host_api)),
     SB_ABI_VERSION_MAJOR,
@@ -192,6 +200,7 @@ const sb_host_api kHostApi = {
     &hostGaugeSet,
     &hostReportDelivery,  // since 1.1: runtime/delivery_reports.cpp
     &hostReportConsent,   // since 1.2: runtime/consent_reports.cpp
+    &hostRequestPoll,     // since 1.3
 };
 
 }  // namespace

@@ -74,7 +74,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 2
+#define SB_ABI_VERSION_MINOR 3
 
 #define SB_ENTRY_SYMBOL "switchboard_plugin_descriptor"
 
@@ -394,6 +394,20 @@ typedef struct sb_host_api {
      * SB_RETRY: the store is busy. */
     sb_status (*report_consent)(sb_host_instance_host_ptr inst, const sb_identity* address, sb_str purpose,
                                 sb_str status, sb_str source, sb_errbuf err);
+
+    /* --- since 1.3 (check SB_HAS_FIELD(api, sb_host_api, request_poll) first) --- */
+
+    /* Ask the host to call this instance's poll as soon as it can, e.g. from a thread that
+     * watches for new data (IMAP IDLE, a change feed) and learned there is something to fetch.
+     * The poll itself still runs on the host's thread, never concurrently with another poll.
+     *   - Coalesced: many requests before the poll starts give one poll; a request made while
+     *     a poll is running gives exactly one more poll right after it.
+     *   - Backpressure still applies: while the store is busy the host keeps its slower poll
+     *     pace and the requested poll runs when that delay is over.
+     *   - Never blocks and never waits for the poll; safe to call from any plugin thread
+     *     between start and the return of stop, including from inside poll or handle_webhook.
+     *   - No effect for an instance without poll, or while it is paused, stopping or stopped. */
+    void (*request_poll)(sb_host_instance_host_ptr inst);
 } sb_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -456,6 +470,9 @@ typedef const sb_plugin_descriptor* (*sb_entry_fn)(void);
 /* Layout size of the 1.2 host services table (adds report_consent). */
 #define SB_HOST_API_SIZE_1_2 \
     (offsetof(sb_host_api, report_consent) + sizeof(((sb_host_api*)0)->report_consent))
+/* Layout size of the 1.3 host services table (adds request_poll). */
+#define SB_HOST_API_SIZE_1_3 \
+    (offsetof(sb_host_api, request_poll) + sizeof(((sb_host_api*)0)->request_poll))
 
 #ifdef __cplusplus
 } /* extern "C" */

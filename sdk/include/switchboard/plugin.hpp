@@ -386,6 +386,17 @@ public:
         return Result(s, buf);
     }
 
+    // True when the host takes poll requests (a 1.3 host or newer).
+    bool canRequestPoll() const {
+        return SB_HAS_FIELD(api_, sb_host_api, request_poll) && api_->request_poll != nullptr;
+    }
+    // Since 1.3: ask the host to run this instance's poll soon (coalesced, never blocks).
+    // For a thread that learned there is new data, e.g. an IMAP IDLE watcher.
+    // On an older host it does nothing: the instance keeps its regular poll interval.
+    void requestPoll() const {
+        if (canRequestPoll()) api_->request_poll(inst_);
+    }
+
 private:
     const sb_host_api* api_;
     sb_host_instance_host_ptr inst_;

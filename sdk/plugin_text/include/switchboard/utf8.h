@@ -1,5 +1,5 @@
 // UTF-8 <-> code points, shared by the bundled connectors (the SMS library's alphabet and
-// segment logic, webchat's log-safe excerpts) so each does not carry its own decoder. Linked
+// segment logic, log-safe excerpts of providers' answers) so each does not carry its own decoder. Linked
 // statically into plugins (target switchboard_plugin_text); not part of the installed SDK.
 #pragma once
 
@@ -22,5 +22,10 @@ struct CodePoint {
 // each (so an invalid byte is {kReplacement, 1 byte}; a real U+FFFD in the input takes 3).
 std::vector<CodePoint> decodeUtf8(std::string_view utf8);
 void appendUtf8(std::string& out, char32_t cp);
+
+// A provider's answer (or any untrusted text) made safe for logs and error messages:
+// printable, one line (control characters become one space), valid UTF-8 (an invalid byte
+// becomes U+FFFD), at most maxBytes, plus "..." when cut.
+std::string sanitizedExcerpt(std::string_view text, size_t maxBytes = 200);
 
 }  // namespace switchboard::utf8

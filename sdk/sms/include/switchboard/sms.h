@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,5 +56,17 @@ enum class Keyword { None, OptOut, OptIn, Help };
 //   help:    HELP, INFO
 Keyword classifyKeyword(std::string_view text);
 const char* keywordName(Keyword keyword);  // "none", "opt_out", "opt_in", "help"
+
+// The consent change a keyword asks for, in the terms of the SDK's report_consent: STOP
+// withdraws every purpose (purpose ""), START restores service messages only (marketing needs
+// an explicit opt-in of its own). evidence is "sms " + the keyword as sent, upper-cased and
+// trimmed ("sms STOP"). nullopt for any text that is not an opt-out or opt-in keyword.
+struct KeywordConsent {
+    std::string purpose;  // "" (every purpose) or "service"
+    std::string status;   // "opted_out" or "opted_in"
+    std::string evidence;
+    bool optOut() const { return status == "opted_out"; }
+};
+std::optional<KeywordConsent> consentOfKeyword(std::string_view text);
 
 }  // namespace switchboard::sms
