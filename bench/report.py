@@ -71,7 +71,8 @@ res["half_rate"] = {"target_rate": float(half) if half else None,
                     "achieved_rate": stat([x["achieved_rate"] for x in ol]),
                     "p50_ms": stat([x["p50_ms"] for x in ol]), "p99_ms": stat([x["p99_ms"] for x in ol]),
                     "p999_ms": stat([x["p999_ms"] for x in ol]), "max_ms": stat([x["max_ms"] for x in ol]),
-                    "errors": stat([x["non2xx"] + x["socket_errors"] + x["unanswered"] for x in ol])} if ol else None
+                    "errors": stat([x["non2xx"] + x["socket_errors"] + x["unanswered"] for x in ol]),
+                    "reconnects": stat([x.get("reconnects") for x in ol])} if ol else None
 
 # micro: aggregates from Google Benchmark's repetitions (per-repetition rows).
 micro = {}
@@ -215,7 +216,8 @@ if h:
     w(f"Open-loop latency at half the measured maximum ({h['target_rate']:,.0f} req/s scheduled, latency from the "
       f"scheduled send time): achieved {fmt(h['achieved_rate'])} req/s; p50 {fmt(h['p50_ms'], ' ms', 2)}; "
       f"p99 {fmt(h['p99_ms'], ' ms', 2)}; p99.9 {fmt(h['p999_ms'], ' ms', 2)}; max {fmt(h['max_ms'], ' ms', 1)}; "
-      f"errors {fmt(h['errors'])}.")
+      f"errors {fmt(h['errors'])}; connections the server closed (Connection: close) and the generator "
+      f"reopened: {fmt(h['reconnects'])}.")
     w("")
 w("## 3. Micro-benchmarks (Google Benchmark, repetitions = runs)")
 w("")

@@ -43,6 +43,7 @@ struct OpenLoopOptions {
 struct OpenLoopResult {
     double rate = 0, durationS = 0;
     uint64_t scheduled = 0, completed = 0, non2xx = 0, socketErrors = 0, unanswered = 0;
+    uint64_t reconnects = 0;  // connections the server ended with "Connection: close", reopened
     double achievedRate = 0;
     double p50Ms = 0, p90Ms = 0, p99Ms = 0, p999Ms = 0, maxMs = 0;
 
@@ -51,7 +52,7 @@ struct OpenLoopResult {
                 {"completed", completed},   {"non2xx", non2xx},           {"socket_errors", socketErrors},
                 {"unanswered", unanswered}, {"achieved_rate", achievedRate}, {"p50_ms", p50Ms},
                 {"p90_ms", p90Ms},          {"p99_ms", p99Ms},             {"p999_ms", p999Ms},
-                {"max_ms", maxMs}};
+                {"max_ms", maxMs},          {"reconnects", reconnects}};
     }
 };
 
@@ -88,9 +89,10 @@ inline int connectTo(const std::string& host, int port) {
     return fd;
 }
 
-// Returns the length of one complete response at the start of buf (0 when incomplete) and
-// its status code.
-inline size_t completeResponse(const std::string& buf, int& status) {
+// Returns the length of one complete response at the start of buf (0 when incomplete), its
+// status code, and whether the server said it closes the connection after it
+// ("Connection: close": a request sent on it afterwards would be lost, so it is not reused).
+inline size_t completeResponse(const std::string& buf, int& status, bool& serverCloses) {
     size_t end = buf.find("\r\n\r\n");
     if (end == std::string::npos) return 0;
     if (buf.size() < 12) return 0;
@@ -100,6 +102,7 @@ inline size_t completeResponse(const std::string& buf, int& status) {
     std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
     size_t cl = head.find("\r\ncontent-length:");
     if (cl != std::string::npos) len = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
+    serverCloses = head.find("\r\nconnection: close") != std::string::npos;
     if (buf.size() < end + 4 + len) return 0;
     return end + 4 + len;
 }
@@ -240,7 +243,8 @@ inline OpenLoopResult runOpenLoop(const OpenLoopOptions& o) {
                     break;
                 }
                 int status = 0;
-                size_t len = c.busy ? completeResponse(c.in, status) : 0;
+                bool serverCloses = false;
+                size_t len = c.busy ? completeResponse(c.in, status, serverCloses) : 0;
                 if (len > 0) {
                     const auto done = Clock::now();
                     latMs.push_back(std::chrono::duration<float, std::milli>(done - c.scheduled).count());
@@ -249,9 +253,10 @@ inline OpenLoopResult runOpenLoop(const OpenLoopOptions& o) {
                     c.busy = false;
                     --inflight;
                     c.in.erase(0, len);
-                    if (!closed) idle.push_back(i);
+                    if (serverCloses && !closed) ++r.reconnects;
+                    if (!closed && !serverCloses) idle.push_back(i);
                 }
-                if (closed) {
+                if (closed || serverCloses) {
                     const bool wasIdle = !c.busy;
                     if (wasIdle) idle.erase(std::remove(idle.begin(), idle.end(), i), idle.end());
                     fail(i);

@@ -109,3 +109,19 @@ TEST(BenchSmoke, HarnessProducesAWellFormedResultsFile) {
     EXPECT_NE(md.find("## Targets"), std::string::npos);
     EXPECT_NE(md.find("## 4. Bulk sync"), std::string::npos);
 }
+
+// The open-loop generator must not reuse a connection whose response said it closes: the next
+// request written to it would be lost and show up as a server error that is the generator's.
+TEST(BenchSmoke, OpenLoopReadsConnectionCloseAndContentLength) {
+    int status = 0;
+    bool closes = false;
+    const std::string closing = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusyHTTP/1.1";
+    EXPECT_EQ(sbbench::detail::completeResponse(closing, status, closes), closing.size() - 8);
+    EXPECT_EQ(status, 503);
+    EXPECT_TRUE(closes);
+    const std::string keep = "HTTP/1.1 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: 2\r\n\r\nok";
+    EXPECT_EQ(sbbench::detail::completeResponse(keep, status, closes), keep.size());
+    EXPECT_EQ(status, 200);
+    EXPECT_FALSE(closes);
+    EXPECT_EQ(sbbench::detail::completeResponse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok", status, closes), 0u);
+}
