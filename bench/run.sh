@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Switchboard benchmarks: one command, everything on loopback. See bench/README.md.
 #
-#   bench/run.sh                 full run (~10 min on 2 cores): builds the release preset,
+#   bench/run.sh                 full run (~16 min on 2 cores): builds the release preset,
 #                                installs wrk + nginx (Debian) and Node-RED (npm, into
 #                                bench/.cache), runs every figure RUNS times, writes
 #                                bench/results/latest.{md,json}
