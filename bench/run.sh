@@ -10,6 +10,7 @@
 # Options: --skip-build  --no-install  --out DIR
 # Environment: RUNS (3) DURATION (20 s per wrk run) GROWTH_DURATION (10) BULK_RECORDS (1000000)
 #              OPENLOOP_DURATION (20) CONNECTIONS (50) THREADS (2) SB_BENCH_TMP (dir on the disk to measure)
+#              PREV_SB (an older switchboard binary for the HTTP front sweep, bench/http_front.sh)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -221,6 +222,12 @@ if [[ -f "$NR" ]]; then
 else
   log "Node-RED not installed: skipped (run without --no-install)"
 fi
+
+# --- 5b. the HTTP front at 1, 50, 500 and 5,000 connections, nginx in the same run ----------
+# PREV_SB=path/to/older/switchboard adds that build to the sweep (its plugins-out beside it).
+log "HTTP front sweep"
+"$BENCH_DIR/http_front.sh" --sb "$SB" --plugins "$PLUGIN_DIR" --out "$RAW/front" \
+  ${PREV_SB:+--prev "$PREV_SB"} >/dev/null
 
 # --- 6-7. bulk sync (1 M synthetic contacts through the real pipeline) and growth -----------
 # Run 1 stops at every growth mark (10 k / 100 k / 1 M): each segment is one sb_bench_bulk

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the dev build (warnings are errors) with every test, then the
-# ASan/UBSan build with every test but the slow SDK package build. Installs what it needs.
+# ASan/UBSan build with every test but the slow SDK package build, then every libFuzzer
+# target for a bounded time (scripts/fuzz.sh). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,5 @@ ctest --preset dev
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan -E 'SdkPackage'
+
+./scripts/fuzz.sh

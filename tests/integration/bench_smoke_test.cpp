@@ -23,9 +23,11 @@ void writeJson(const std::string& path, const json& j) { std::ofstream(path) << 
 
 }  // namespace
 
-TEST(BenchSmoke, RunScriptIsValidBash) {
-    auto r = run({"bash", "-n", kBench + "/run.sh"});
-    EXPECT_EQ(r.exitCode, 0) << r.err;
+TEST(BenchSmoke, RunScriptsAreValidBash) {
+    for (const char* script : {"/run.sh", "/http_front.sh"}) {
+        auto r = run({"bash", "-n", kBench + script});
+        EXPECT_EQ(r.exitCode, 0) << script << ": " << r.err;
+    }
 }
 
 TEST(BenchSmoke, HarnessProducesAWellFormedResultsFile) {

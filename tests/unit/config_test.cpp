@@ -97,7 +97,10 @@ TEST(ConfigTest, UnknownNestedKeyNamesItsPath) {
     ASSERT_EQ(f.result.errors.size(), 1u);
     EXPECT_EQ(f.result.errors[0].format(),
               f.path + ":2:3: server.lisen: unknown key 'lisen' (did you mean 'listen'? "
-                       "allowed: listen, api_token, public_url, max_body_bytes, threads)");
+                       "allowed: listen, api_token, public_url, max_body_bytes, threads, io_threads, max_connections, "
+                       "max_connections_per_client, header_timeout, keepalive_timeout, body_timeout, min_body_rate, "
+                       "max_header_bytes, max_buffered_body_bytes, trusted_proxies, webhook_concurrency, "
+                       "webhook_queue, webhook_timeout)");
 }
 
 TEST(ConfigTest, BadYamlGivesOneErrorWithParserPosition) {
@@ -179,6 +182,74 @@ TEST(ConfigTest, BadHostValuesAreEachReported) {
     EXPECT_THAT(text,
                 HasSubstr(f.path + ":9:3: store.sqlit: unknown store kind 'sqlit' (did you mean 'sqlite'? "
                                    "known: sqlite, postgresql)"));
+}
+
+TEST(ConfigTest, HttpFrontLimitsAreReadWithTheirUnits) {
+    ConfigFile f(
+        "server:\n"
+        "  io_threads: 3\n"
+        "  max_connections: 500\n"
+        "  max_connections_per_client: 0\n"
+        "  header_timeout: 2s\n"
+        "  keepalive_timeout: 1m\n"
+        "  body_timeout: 500ms\n"
+        "  min_body_rate: 4KiB\n"
+        "  max_header_bytes: 8KiB\n"
+        "  max_buffered_body_bytes: 64MiB\n"
+        "  trusted_proxies: [10.0.0.0/8, \"::1\", 192.168.1.7]\n"
+        "  webhook_concurrency: 4\n"
+        "  webhook_queue: 0\n"
+        "  webhook_timeout: 5s\n"
+        "plugins:\n  paths: []\n"
+        "connectors:\n"
+        "  - name: slow\n"
+        "    plugin: webchat\n"
+        "    webhooks: { concurrency: 2, timeout: 1s }\n");
+    ASSERT_TRUE(f.result.config) << f.errors();
+    const auto& s = f.result.config->server;
+    EXPECT_EQ(s.ioThreads, 3u);
+    EXPECT_EQ(s.maxConnections, 500u);
+    EXPECT_EQ(s.maxConnectionsPerClient, 0u);
+    EXPECT_EQ(s.headerTimeoutMs, 2000);
+    EXPECT_EQ(s.keepAliveTimeoutMs, 60000);
+    EXPECT_EQ(s.bodyTimeoutMs, 500);
+    EXPECT_EQ(s.minBodyRate, 4096u);
+    EXPECT_EQ(s.maxHeaderBytes, 8192u);
+    EXPECT_EQ(s.maxBufferedBodyBytes, 64u * 1024 * 1024);
+    ASSERT_EQ(s.trustedProxies.size(), 3u);
+    EXPECT_TRUE(s.trustedProxies[0].contains("10.1.2.3"));
+    EXPECT_TRUE(s.trustedProxies[0].contains("::ffff:10.1.2.3"));  // a dual-stack listener's view
+    EXPECT_FALSE(s.trustedProxies[0].contains("11.0.0.1"));
+    EXPECT_TRUE(s.trustedProxies[1].contains("::1"));
+    EXPECT_FALSE(s.trustedProxies[2].contains("192.168.1.8"));
+    EXPECT_EQ(s.webhooks, (WebhookLimits{4, 0, 5000}));
+    // The instance overrides two of the three; the queue stays the server's.
+    const auto& slow = f.result.config->connectors.at(0);
+    EXPECT_EQ(slow.webhooks.applyTo(s.webhooks), (WebhookLimits{2, 0, 1000}));
+}
+
+TEST(ConfigTest, BadHttpFrontLimitsAreEachReportedWithTheirRange) {
+    ConfigFile f(
+        "server:\n"
+        "  header_timeout: 10\n"
+        "  io_threads: 0\n"
+        "  max_header_bytes: 100\n"
+        "  trusted_proxies: [10.0.0.0/33, proxy.local]\n"
+        "  webhook_timeout: 0s\n"
+        "connectors:\n"
+        "  - name: a\n"
+        "    plugin: webchat\n"
+        "    webhooks: { concurrency: 0, queues: 3 }\n");
+    std::string text = f.errors();
+    EXPECT_THAT(text, HasSubstr(f.path + ":2:19: server.header_timeout: expects a duration, and a plain number has no unit"));
+    EXPECT_THAT(text, HasSubstr(f.path + ":3:15: server.io_threads: expects a whole number from 1 to 64, got '0'"));
+    EXPECT_THAT(text, HasSubstr(f.path + ":4:21: server.max_header_bytes: expects a byte count of at least 1024"));
+    EXPECT_THAT(text, HasSubstr("server.trusted_proxies[0]: expects an IP address or CIDR block such as 10.0.0.0/8 or "
+                                "::1, got '10.0.0.0/33': the prefix length must be at most 32"));
+    EXPECT_THAT(text, HasSubstr("server.trusted_proxies[1]: expects an IP address or CIDR block"));
+    EXPECT_THAT(text, HasSubstr(f.path + ":6:20: server.webhook_timeout: expects a positive duration"));
+    EXPECT_THAT(text, HasSubstr("connectors[0].webhooks.concurrency: expects a whole number from 1 to 1024"));
+    EXPECT_THAT(text, HasSubstr("connectors[0].webhooks.queues: unknown key 'queues' (did you mean 'queue'?"));
 }
 
 TEST(ConfigTest, OutboxDurationsMustBePositiveAndAtMostAYearAndADay) {

@@ -52,8 +52,9 @@ void reload(const std::string& file, config::HostConfig& running, ConnectorManag
     configureLogger(next.config->log);
     const auto& a = running.server;
     const auto& b = next.config->server;
-    if (a.host != b.host || a.port != b.port || a.maxBodyBytes != b.maxBodyBytes || a.threads != b.threads ||
-        a.publicUrl != b.publicUrl || running.store.kind != next.config->store.kind ||
+    config::ServerConfig withNewToken = a;  // the token is applied live; the rest is not
+    withNewToken.apiToken = b.apiToken;
+    if (withNewToken != b || running.store.kind != next.config->store.kind ||
         running.store.sqlitePath != next.config->store.sqlitePath ||
         running.store.postgresqlUrl != next.config->store.postgresqlUrl)
         logWarn("server or store settings changed; they take effect after a restart of switchboard");

@@ -3,6 +3,7 @@
 // option path. The reference of every key is config/README.md.
 #pragma once
 
+#include "config/address_range.h"
 #include "config/outbox_config.h"
 #include "config/routing_config.h"
 #include "plugin/option_schema.h"
@@ -39,10 +40,35 @@ struct RawOption {
     SourceLocation where;
 };
 
+// How many webhook requests of one connector instance run in its plugin at once, how many
+// wait for a free slot, and how long one may take before the caller gets 503
+// (config/README.md, server.webhook_*; connectors[].webhooks overrides them per instance).
+struct WebhookLimits {
+    unsigned concurrency = 16;
+    unsigned queue = 64;
+    int64_t timeoutMs = 30000;
+    bool operator==(const WebhookLimits&) const = default;
+};
+
+// connectors[].webhooks: what an instance sets differently from server.webhook_*.
+struct WebhookOverrides {
+    std::optional<unsigned> concurrency;
+    std::optional<unsigned> queue;
+    std::optional<int64_t> timeoutMs;
+    bool operator==(const WebhookOverrides&) const = default;
+    WebhookLimits applyTo(WebhookLimits limits) const {
+        if (concurrency) limits.concurrency = *concurrency;
+        if (queue) limits.queue = *queue;
+        if (timeoutMs) limits.timeoutMs = *timeoutMs;
+        return limits;
+    }
+};
+
 struct ConnectorConfig {
     std::string name;    // instance name, [a-z0-9][a-z0-9_-]*
     std::string plugin;  // registry name of the plugin
     bool enabled = true;
+    WebhookOverrides webhooks;
     std::map<std::string, RawOption> options;
     SourceLocation where;  // of the connectors[i] entry
     std::string path;      // "connectors[i]"
@@ -54,7 +80,20 @@ struct ServerConfig {
     std::optional<std::string> apiToken;  // resolved secret; never logged
     std::string publicUrl;                // e.g. https://hooks.example.com (for signature checks)
     size_t maxBodyBytes = 1024 * 1024;
-    unsigned threads = 16;
+    unsigned threads = 4;     // workers for the admin API, /metrics and /readyz
+    unsigned ioThreads = 2;   // event loop threads: accept, read, parse, write
+    // Limits against slow and hostile clients (config/README.md, "server").
+    size_t maxConnections = 10000;
+    size_t maxConnectionsPerClient = 256;  // per peer address; 0: no limit
+    int64_t headerTimeoutMs = 10000;       // first byte of a request to the end of its head
+    int64_t keepAliveTimeoutMs = 30000;    // idle between requests
+    int64_t bodyTimeoutMs = 10000;         // grace before min_body_rate applies
+    uint64_t minBodyRate = 1024;           // bytes per second, bodies and responses
+    size_t maxHeaderBytes = 16 * 1024;
+    uint64_t maxBufferedBodyBytes = 256ull * 1024 * 1024;  // all bodies held at once
+    std::vector<AddressRange> trustedProxies;  // their X-Forwarded-For is believed
+    WebhookLimits webhooks;
+    bool operator==(const ServerConfig&) const = default;
 };
 
 struct StoreConfig {

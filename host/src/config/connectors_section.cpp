@@ -9,7 +9,7 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kConnectorKeys = {"name", "plugin", "enabled", "options"};
+const std::vector<std::string> kConnectorKeys = {"name", "plugin", "enabled", "webhooks", "options"};
 
 bool validInstanceName(const std::string& name) {
     if (name.empty() || name.size() > 63) return false;
@@ -66,6 +66,23 @@ void parseOptions(ParseContext& ctx, const MapEntry& section, ConnectorConfig& c
     }
 }
 
+// webhooks: {concurrency, queue, timeout}, overriding server.webhook_* for this instance.
+void parseWebhookOverrides(ParseContext& ctx, const MapEntry& section, ConnectorConfig& connector) {
+    for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {"concurrency", "queue", "timeout"})) {
+        auto value = ctx.scalar(entry);
+        if (!value) continue;
+        if (entry.key == "concurrency") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 1, 1024))
+                connector.webhooks.concurrency = static_cast<unsigned>(*n);
+        } else if (entry.key == "queue") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 0, 100000))
+                connector.webhooks.queue = static_cast<unsigned>(*n);
+        } else if (auto ms = parseTimeoutMs(ctx, *value, entry.path)) {
+            connector.webhooks.timeoutMs = *ms;
+        }
+    }
+}
+
 }  // namespace
 
 void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<ConnectorConfig>& connectors) {
@@ -89,7 +106,7 @@ void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<Con
         connector.where = ctx.locate(node);
         if (!node.IsMap()) {
             ctx.error(connector.where, connector.path,
-                      "expects a map with keys name, plugin, enabled, options; got " + describeNode(node));
+                      "expects a map with keys name, plugin, enabled, webhooks, options; got " + describeNode(node));
             continue;
         }
         const size_t errorsBefore = ctx.errors().size();
@@ -98,6 +115,10 @@ void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<Con
         for (const MapEntry& entry : ctx.mapEntries(node, connector.path, kConnectorKeys)) {
             if (entry.key == "options") {
                 parseOptions(ctx, entry, connector);
+                continue;
+            }
+            if (entry.key == "webhooks") {
+                parseWebhookOverrides(ctx, entry, connector);
                 continue;
             }
             auto value = ctx.scalar(entry);

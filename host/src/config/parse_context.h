@@ -79,4 +79,13 @@ void parseRouting(ParseContext& ctx, const MapEntry& section, RoutingConfig& rou
 void parseOutbox(ParseContext& ctx, const MapEntry& section, OutboxConfig& outbox);
 void parseConnectors(ParseContext& ctx, const MapEntry& section, std::vector<ConnectorConfig>& connectors);
 
+// Checked scalars shared by the sections (server_section.cpp): each reports its own error,
+// naming the accepted range, and returns nullopt then.
+std::optional<int64_t> parseWholeNumber(ParseContext& ctx, const ScalarValue& value, const std::string& path,
+                                        int64_t min, int64_t max);
+// A positive duration of at most a day, in milliseconds.
+std::optional<int64_t> parseTimeoutMs(ParseContext& ctx, const ScalarValue& value, const std::string& path);
+std::optional<uint64_t> parseBytes(ParseContext& ctx, const ScalarValue& value, const std::string& path,
+                                   uint64_t min);
+
 }  // namespace switchboard::host::config

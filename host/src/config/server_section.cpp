@@ -8,8 +8,26 @@ namespace switchboard::host::config {
 
 namespace {
 
-const std::vector<std::string> kServerKeys = {"listen", "api_token", "public_url", "max_body_bytes",
-                                              "threads"};
+const std::vector<std::string> kServerKeys = {"listen",
+                                              "api_token",
+                                              "public_url",
+                                              "max_body_bytes",
+                                              "threads",
+                                              "io_threads",
+                                              "max_connections",
+                                              "max_connections_per_client",
+                                              "header_timeout",
+                                              "keepalive_timeout",
+                                              "body_timeout",
+                                              "min_body_rate",
+                                              "max_header_bytes",
+                                              "max_buffered_body_bytes",
+                                              "trusted_proxies",
+                                              "webhook_concurrency",
+                                              "webhook_queue",
+                                              "webhook_timeout"};
+
+constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // a day: longer is a mistake, not a setting
 
 void parseListen(ParseContext& ctx, const ScalarValue& value, const std::string& path, ServerConfig& server) {
     const std::string& text = value.text;
@@ -59,11 +77,74 @@ void parsePublicUrl(ParseContext& ctx, const ScalarValue& value, const std::stri
 
 }  // namespace
 
+std::optional<int64_t> parseWholeNumber(ParseContext& ctx, const ScalarValue& value, const std::string& path,
+                                        int64_t min, int64_t max) {
+    auto n = parseInt64(value.text);
+    if (n && *n >= min && *n <= max) return n;
+    ctx.error(value.where, path,
+              "expects a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                  showValue(value.text, value.fromReference));
+    return std::nullopt;
+}
+
+std::optional<int64_t> parseTimeoutMs(ParseContext& ctx, const ScalarValue& value, const std::string& path) {
+    DurationError why = DurationError::None;
+    auto ms = parseDurationMs(value.text, &why);
+    if (ms && *ms > 0 && *ms <= kMaxTimeoutMs) return ms;
+    ctx.error(value.where, path,
+              std::string(why == DurationError::MissingUnit
+                              ? "expects a duration, and a plain number has no unit: add ms, s, m or h (e.g. 10s)"
+                              : "expects a positive duration of at most 24h: a whole number with a unit ms, s, "
+                                "m or h (e.g. 500ms, 10s)") +
+                  ", got " + showValue(value.text, value.fromReference));
+    return std::nullopt;
+}
+
+std::optional<uint64_t> parseBytes(ParseContext& ctx, const ScalarValue& value, const std::string& path,
+                                   uint64_t min) {
+    auto bytes = parseByteSize(value.text);
+    if (bytes && *bytes >= min && *bytes <= SIZE_MAX) return bytes;
+    ctx.error(value.where, path,
+              "expects a byte count of at least " + std::to_string(min) +
+                  " such as 1048576, 512KiB or 1MiB, got " + showValue(value.text, value.fromReference));
+    return std::nullopt;
+}
+
+namespace {
+
+void parseTrustedProxies(ParseContext& ctx, const MapEntry& entry, ServerConfig& server) {
+    std::vector<std::pair<YAML::Node, std::string>> items;
+    if (entry.value.IsSequence()) {
+        for (size_t i = 0; i < entry.value.size(); ++i)
+            items.emplace_back(entry.value[i], entry.path + "[" + std::to_string(i) + "]");
+    } else if (!entry.value.IsNull()) {
+        items.emplace_back(entry.value, entry.path);
+    }
+    for (const auto& [node, path] : items) {
+        auto value = ctx.scalar(node, ctx.locate(node), path, "an IP address or CIDR block");
+        if (!value) continue;
+        std::string why;
+        auto range = parseAddressRange(value->text, &why);
+        if (!range) {
+            ctx.error(value->where, path,
+                      "expects an IP address or CIDR block such as 10.0.0.0/8 or ::1, got " +
+                          showValue(value->text, value->fromReference) + ": " + why);
+            continue;
+        }
+        server.trustedProxies.push_back(*range);
+    }
+}
+
+}  // namespace
+
 void parseServer(ParseContext& ctx, const MapEntry& section, ServerConfig& server) {
     for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, kServerKeys)) {
+        if (entry.key == "trusted_proxies") {
+            parseTrustedProxies(ctx, entry, server);
+            continue;
+        }
         auto value = ctx.scalar(entry);
         if (!value) continue;
-        bool hidden = value->fromReference;
         if (entry.key == "listen") {
             parseListen(ctx, *value, entry.path, server);
         } else if (entry.key == "api_token") {
@@ -76,22 +157,38 @@ void parseServer(ParseContext& ctx, const MapEntry& section, ServerConfig& serve
         } else if (entry.key == "public_url") {
             parsePublicUrl(ctx, *value, entry.path, server);
         } else if (entry.key == "max_body_bytes") {
-            auto bytes = parseByteSize(value->text);
-            if (!bytes || *bytes > SIZE_MAX) {
-                ctx.error(value->where, entry.path,
-                          "expects a positive byte count such as 1048576, 512KiB or 1MiB, got " +
-                              showValue(value->text, hidden));
-            } else {
-                server.maxBodyBytes = static_cast<size_t>(*bytes);
-            }
+            if (auto b = parseBytes(ctx, *value, entry.path, 1)) server.maxBodyBytes = static_cast<size_t>(*b);
         } else if (entry.key == "threads") {
-            auto threads = parseInt64(value->text);
-            if (!threads || *threads < 1 || *threads > 256) {
-                ctx.error(value->where, entry.path,
-                          "expects a whole number from 1 to 256, got " + showValue(value->text, hidden));
-            } else {
-                server.threads = static_cast<unsigned>(*threads);
-            }
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 1, 256)) server.threads = static_cast<unsigned>(*n);
+        } else if (entry.key == "io_threads") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 1, 64)) server.ioThreads = static_cast<unsigned>(*n);
+        } else if (entry.key == "max_connections") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 1, 1000000))
+                server.maxConnections = static_cast<size_t>(*n);
+        } else if (entry.key == "max_connections_per_client") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 0, 1000000))
+                server.maxConnectionsPerClient = static_cast<size_t>(*n);
+        } else if (entry.key == "header_timeout") {
+            if (auto ms = parseTimeoutMs(ctx, *value, entry.path)) server.headerTimeoutMs = *ms;
+        } else if (entry.key == "keepalive_timeout") {
+            if (auto ms = parseTimeoutMs(ctx, *value, entry.path)) server.keepAliveTimeoutMs = *ms;
+        } else if (entry.key == "body_timeout") {
+            if (auto ms = parseTimeoutMs(ctx, *value, entry.path)) server.bodyTimeoutMs = *ms;
+        } else if (entry.key == "min_body_rate") {
+            if (auto b = parseBytes(ctx, *value, entry.path, 1)) server.minBodyRate = *b;
+        } else if (entry.key == "max_header_bytes") {
+            // Below 1 KiB ordinary clients (cookies, signatures) would be refused.
+            if (auto b = parseBytes(ctx, *value, entry.path, 1024)) server.maxHeaderBytes = static_cast<size_t>(*b);
+        } else if (entry.key == "max_buffered_body_bytes") {
+            if (auto b = parseBytes(ctx, *value, entry.path, 1)) server.maxBufferedBodyBytes = *b;
+        } else if (entry.key == "webhook_concurrency") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 1, 1024))
+                server.webhooks.concurrency = static_cast<unsigned>(*n);
+        } else if (entry.key == "webhook_queue") {
+            if (auto n = parseWholeNumber(ctx, *value, entry.path, 0, 100000))
+                server.webhooks.queue = static_cast<unsigned>(*n);
+        } else if (entry.key == "webhook_timeout") {
+            if (auto ms = parseTimeoutMs(ctx, *value, entry.path)) server.webhooks.timeoutMs = *ms;
         }
     }
 }

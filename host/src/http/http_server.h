@@ -1,5 +1,7 @@
 // The host's HTTP server: probes, Prometheus metrics, connector webhooks and the admin API
-// (docs/api.md). Built on POCO Net; the handlers only see plain request/reply data.
+// (docs/api.md). An event-driven HTTP/1.1 front on Boost.Asio and Beast's parser
+// (connection.h): a few I/O threads serve every connection, handlers run on workers
+// (request_dispatcher.h) and only see plain request/reply data.
 #pragma once
 
 #include "config/config.h"
@@ -29,8 +31,8 @@ public:
 
     // Throws std::runtime_error("cannot listen on HOST:PORT: <reason>") when the bind fails.
     void start();
-    // Graceful: stops accepting, waits (bounded) for requests in flight, then closes the
-    // remaining connections and waits for their threads.
+    // Graceful: stops accepting, closes idle connections, waits (bounded) for requests in
+    // flight, then closes the rest and joins the I/O threads and the workers.
     void stop();
     // The bound port (the configured one may be 0: ephemeral). 0 before start().
     uint16_t port() const;

@@ -21,7 +21,7 @@ constexpr auto kCommandTimeout = std::chrono::seconds(30);
 constexpr std::chrono::milliseconds kMinBusyPollDelay{1000};
 constexpr std::chrono::milliseconds kMaxBusyPollDelay{30000};
 
-sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
+sb_str span(std::string_view s) { return sb_str{s.data(), s.size()}; }
 
 // An error buffer the plugin writes into; always NUL-terminated.
 struct ErrBuf {

@@ -121,6 +121,13 @@ WebhookOutcome ConnectorManager::dispatchWebhook(const std::string& name, const 
     return instance->handleWebhook(request, response);
 }
 
+std::optional<config::WebhookLimits> ConnectorManager::webhookLimits(const std::string& name,
+                                                                    const config::WebhookLimits& defaults) const {
+    auto instance = find(name);
+    if (!instance || !instance->spec().plugin->hasWebhooks()) return std::nullopt;
+    return instance->spec().config.webhooks.applyTo(defaults);
+}
+
 SinkSendResult ConnectorManager::sendMessage(const std::string& name, const sb_message& message) {
     auto instance = find(name);
     if (!instance) return {SinkCall::NotFound, SB_UNSUPPORTED, "no connector instance named '" + name + "'", {}, 0};

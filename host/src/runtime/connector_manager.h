@@ -34,6 +34,8 @@ public:
     ControlResult restart(const std::string& name) override;
     WebhookOutcome dispatchWebhook(const std::string& instance, const WebhookRequest& request,
                                    WebhookResponse& response) override;
+    std::optional<config::WebhookLimits> webhookLimits(const std::string& instance,
+                                                       const config::WebhookLimits& defaults) const override;
     bool ready(std::string& why) const override;
     void publishMetrics() const override;
     SinkSendResult sendMessage(const std::string& instance, const sb_message& message) override;

@@ -3,11 +3,14 @@
 // tests substitute a fake.
 #pragma once
 
+#include "config/config.h"
+
 #include <switchboard/plugin.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,7 +21,7 @@ struct WebhookRequest {
     std::string path;   // after /webhooks/{instance}: "" or "/..."
     std::string query;  // without "?"
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-    std::string body;
+    std::string_view body;  // borrowed from the HTTP front's request buffer for the call
     std::string remoteAddr;
     std::string publicUrl;  // server.public_url (or http://host:port) + request URI
 };
@@ -93,8 +96,17 @@ public:
     virtual ControlResult restart(const std::string& name) = 0;
     virtual WebhookOutcome dispatchWebhook(const std::string& instance, const WebhookRequest& request,
                                            WebhookResponse& response) = 0;
-    // Ready when the store is open and every enabled instance has been started once
-    // (running, or failed and reported). why explains a false answer.
+    // The webhook limits of an instance: its connectors[].webhooks over the server's
+    // defaults. nullopt when no instance of that name takes webhooks: the HTTP front then
+    // answers 404 without giving the name a queue of its own.
+    virtual std::optional<config::WebhookLimits> webhookLimits(const std::string& instance,
+                                                               const config::WebhookLimits& defaults) const {
+        (void)instance;
+        return defaults;
+    }
+    // Ready when the store can commit (its last commit did not fail, none is stalled, the
+    // queue is under its high-water mark: CommitQueue::health) and every enabled instance
+    // has been started once (running, or failed and reported). why explains a false answer.
     virtual bool ready(std::string& why) const = 0;
     // Sets the gauges that mirror current state (switchboard_connector_up) just before a
     // scrape renders them.

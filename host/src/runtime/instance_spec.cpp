@@ -4,7 +4,8 @@ namespace switchboard::host {
 
 bool InstanceSpec::sameAs(const InstanceSpec& other) const {
     return config.plugin == other.config.plugin && config.enabled == other.config.enabled &&
-           plugin->file() == other.plugin->file() && options.entries == other.options.entries;
+           plugin->file() == other.plugin->file() && options.entries == other.options.entries &&
+           config.webhooks == other.config.webhooks;
 }
 
 std::vector<std::pair<std::string, std::string>> InstanceSpec::maskedOptions() const {
