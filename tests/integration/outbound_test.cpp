@@ -2,13 +2,15 @@
 // the customer in, the flaky_sink fixture (tests/fixtures/flaky_sink.cpp) plays a sink whose
 // failures the test controls. Retries deliver once; a sink that keeps failing ends in the
 // dead-letter queue, and a replay after the fix delivers once; consent refuses; receipts
-// update the timeline; a pending message survives kill -9.
+// update the timeline; a pending message survives kill -9; a sink whose credentials are
+// revoked (FAIL_FATAL) fails its instance and holds the backlog, delivered once when restored.
 #include "host_store_test.h"
 #include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -299,4 +301,96 @@ TEST_P(Outbound, PendingMessageSurvivesKillAndIsDeliveredOnce) {
         << host.output();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     EXPECT_EQ(lines(deliveries).size(), 1u);
+}
+
+TEST_P(Outbound, RevokedCredentialsHoldTheBacklogAndRestoredOnesDeliverItOnceInOrder) {
+    // The provider answers 401 while the revoked file exists: the sink returns FAIL_FATAL.
+    const std::string deliveries = files_.file("deliveries.jsonl");
+    const std::string revoked = files_.write("revoked", "401");
+    const std::string secret = "sk-live-0123456789abcdef";  // the fixture quotes it in its 401 reason
+    HostProcess host(connectors("revoked_file: \"" + revoked + "\", deliveries_file: \"" + deliveries +
+                                "\", api_key: \"" + secret + "\""),
+                     outboxYaml(2), {}, pluginDirs());
+    std::string ana = customerFromChat(host);
+    ASSERT_FALSE(ana.empty());
+    const std::vector<std::string> texts = {"first", "second", "third", "fourth"};
+    std::vector<int64_t> ids;
+    for (const auto& text : texts) {
+        auto r = send(host, {{"customer_id", ana}, {"connector", "sms-out"}, {"text", text}});
+        ASSERT_EQ(r.status, 202) << r.body;
+        ids.push_back(json::parse(r.body)["message_id"]);
+    }
+
+    // The instance is failed and says why; the messages wait, none dead-lettered.
+    json sink;
+    ASSERT_TRUE(waitFor([&] {
+        sink = api(host, "/api/v1/connectors/sms-out");
+        return sink["state"] == "backoff" && sink["last_error"].is_string();
+    })) << sink.dump() << host.output();
+    EXPECT_NE(sink["last_error"].get<std::string>().find("send failed (FAIL_FATAL)"), std::string::npos) << sink;
+    EXPECT_NE(sink["last_error"].get<std::string>().find("credentials revoked"), std::string::npos) << sink;
+    EXPECT_TRUE(sink["last_error_at"].is_string()) << sink;
+    EXPECT_TRUE(sink["next_retry_at"].is_string()) << sink;
+    // Held long enough for the backoff restarts to meet the revoked credentials again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    json pending = api(host, "/api/v1/outbox?state=pending");
+    ASSERT_EQ(pending["items"].size(), texts.size()) << pending.dump();
+    for (const auto& item : pending["items"]) EXPECT_EQ(item["attempts"], 0) << item;
+    EXPECT_TRUE(api(host, "/api/v1/deadletters")["deadletters"].empty());
+    for (int64_t id : ids) EXPECT_NE(deliveryStatus(host, ana, id), "failed");
+    EXPECT_TRUE(lines(deliveries).empty());
+    ASSERT_TRUE(waitFor([&] {
+        return host.get("/metrics").body.find("switchboard_connector_up{instance=\"sms-out\"} 0") != std::string::npos;
+    }));
+    // A backoff, not a restart loop: about 1 s, then 2 s, while the 401 lasts.
+    sink = api(host, "/api/v1/connectors/sms-out");
+    EXPECT_LE(sink["counters"]["restarts"].get<int>(), 3) << sink;
+    EXPECT_GE(sink["counters"]["failures"].get<int>(), 1) << sink;
+    const std::string metrics = host.get("/metrics").body;
+    EXPECT_NE(metrics.find("switchboard_connector_failures_total{instance=\"sms-out\"}"), std::string::npos);
+    EXPECT_EQ(metrics.find("switchboard_outbound_deadlettered_total{instance=\"sms-out\"}"), std::string::npos)
+        << metrics;
+
+    // Credentials restored: after the backoff everything is delivered once, in order.
+    std::remove(revoked.c_str());
+    ASSERT_TRUE(waitFor(
+        [&] {
+            for (int64_t id : ids)
+                if (deliveryStatus(host, ana, id) != "sent") return false;
+            return true;
+        },
+        std::chrono::seconds(30)))
+        << api(host, "/api/v1/outbox").dump() << host.output();
+    EXPECT_EQ(api(host, "/api/v1/connectors/sms-out")["state"], "running");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto delivered = lines(deliveries);
+    ASSERT_EQ(delivered.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(delivered[i]["text"], texts[i]) << i;
+    EXPECT_TRUE(api(host, "/api/v1/deadletters")["deadletters"].empty());
+    EXPECT_TRUE(api(host, "/api/v1/outbox?state=pending")["items"].empty());
+    json sent = api(host, "/api/v1/outbox?state=sent");
+    for (const auto& item : sent["items"]) EXPECT_EQ(item["attempts"], 1) << item;
+
+    // The credentials the plugin quoted never reach the API or the log.
+    for (const std::string uri : {"/api/v1/connectors", "/api/v1/outbox"})
+        EXPECT_EQ(host.get(uri, host.auth()).body.find(secret), std::string::npos) << uri;
+    EXPECT_EQ(host.output().find(secret), std::string::npos);
+}
+
+TEST_P(Outbound, AResumeAfterTheCredentialsAreRestoredDeliversWithoutWaitingForTheBackoff) {
+    const std::string deliveries = files_.file("deliveries.jsonl");
+    const std::string revoked = files_.write("revoked", "401");
+    HostProcess host(connectors("revoked_file: \"" + revoked + "\", deliveries_file: \"" + deliveries + "\""),
+                     outboxYaml(2), {}, pluginDirs());
+    std::string ana = customerFromChat(host);
+    auto r = send(host, {{"customer_id", ana}, {"connector", "sms-out"}, {"text", "held"}});
+    ASSERT_EQ(r.status, 202) << r.body;
+    const int64_t messageId = json::parse(r.body)["message_id"];
+    ASSERT_TRUE(waitFor([&] { return api(host, "/api/v1/connectors/sms-out")["state"] == "backoff"; }));
+    std::remove(revoked.c_str());
+    auto resumed = host.post("/api/v1/connectors/sms-out/resume", "", host.auth());
+    ASSERT_EQ(resumed.status, 200) << resumed.body;
+    ASSERT_TRUE(waitFor([&] { return deliveryStatus(host, ana, messageId) == "sent"; })) << host.output();
+    EXPECT_EQ(lines(deliveries).size(), 1u);
+    EXPECT_TRUE(api(host, "/api/v1/deadletters")["deadletters"].empty());
 }

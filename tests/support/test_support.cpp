@@ -233,6 +233,7 @@ std::string switchboardBin() { return SWITCHBOARD_BIN; }
 
 namespace {
 std::string hostStoreKind = "sqlite";
+std::string hostStoreOptions;
 }
 
 switchboard::host::config::StoreConfig testStoreConfig(const std::string& kind, const TempDir& dir,
@@ -249,10 +250,13 @@ switchboard::host::config::StoreConfig testStoreConfig(const std::string& kind, 
 
 void setHostStore(const std::string& kind) { hostStoreKind = kind; }
 
+void setHostStoreOptions(const std::string& yaml) { hostStoreOptions = yaml; }
+
 HostProcess::HostProcess(const std::string& connectorsYaml, const std::string& extraYaml,
                          const std::map<std::string, std::string>& env, const std::vector<std::string>& pluginDirs)
     : pluginDirs_(pluginDirs), env_(env) {
     store_ = testStoreConfig(hostStoreKind, dir_, "sb.db");
+    storeOptions_ = hostStoreOptions;
     for (int attempt = 0; attempt < 2; ++attempt) {
         port_ = freePort();
         dir_.write("switchboard.yaml", configText(connectorsYaml, extraYaml));
@@ -270,7 +274,7 @@ std::string HostProcess::configText(const std::string& connectorsYaml, const std
            "\nstore:\n" +
            (store_.kind == "postgresql" ? "  postgresql: { url: \"" + store_.postgresqlUrl + "\" }"
                                         : "  sqlite: { path: " + dbPath() + " }") +
-           "\nplugins:\n  paths: [ " + dirs + " ]\n" + extraYaml +
+           "\n" + storeOptions_ + "plugins:\n  paths: [ " + dirs + " ]\n" + extraYaml +
            "connectors:\n" + connectorsYaml;
 }
 

@@ -106,6 +106,9 @@ switchboard::host::config::StoreConfig testStoreConfig(const std::string& kind, 
 // The store HostProcess instances constructed from now on use ("sqlite", the default, or
 // "postgresql": a fresh database per host). A value-parameterized fixture sets it in SetUp.
 void setHostStore(const std::string& kind);
+// Lines HostProcess instances constructed from now on write under `store:`, beside the kind,
+// indented two spaces (e.g. "  commit: { ack_timeout: 1s }\n"); "" (the default) for none.
+void setHostStoreOptions(const std::string& yaml);
 
 // A running `switchboard run -c <dir>/switchboard.yaml` on a free port with the given
 // connectors section (YAML text, indented as a top-level `connectors:` block) and extra
@@ -143,6 +146,7 @@ private:
     std::map<std::string, std::string> env_;
     std::unique_ptr<Child> child_;
     switchboard::host::config::StoreConfig store_;
+    std::string storeOptions_;  // setHostStoreOptions() when constructed
 };
 
 }  // namespace switchboard::test

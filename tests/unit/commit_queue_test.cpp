@@ -25,6 +25,7 @@ using namespace switchboard::host;
 using switchboard::test::TempDir;
 using switchboard::test::testStoreConfig;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -68,6 +69,7 @@ public:
         ++entered_;
         changed_.notify_all();
         changed_.wait(lock, [&] { return open_; });
+        if (!failWith_.empty() && !cause_.empty()) throw StoreFault(failWith_, cause_);
         if (!failWith_.empty()) throw std::runtime_error(failWith_);
         size_t messages = 0;
         std::vector<BatchResult> out;
@@ -92,9 +94,10 @@ public:
         open_ = true;
         changed_.notify_all();
     }
-    void failWith(std::string why) {
+    void failWith(std::string why, std::string cause = {}) {
         std::lock_guard lock(mutex_);
         failWith_ = std::move(why);
+        cause_ = std::move(cause);
     }
     // Blocks until the writer has entered the committer n times (a group is in flight).
     void waitEntered(int n) {
@@ -111,7 +114,7 @@ private:
     std::condition_variable changed_;
     bool open_ = true;
     int entered_ = 0;
-    std::string failWith_;
+    std::string failWith_, cause_;
     std::set<std::string> stored_;
     std::vector<size_t> groups_;
 };
@@ -265,6 +268,126 @@ TEST(CommitQueue, StopCommitsWhatIsQueuedAndRefusesLaterBatches) {
     EXPECT_THROW(queue.commit(batchOf({"c"})), CommitFailed);
 }
 
+// --- health (what /readyz reports) ---------------------------------------------------------
+
+namespace {
+
+// A heartbeat that fails with a store fault until told the store is back.
+struct FakeHeartbeat {
+    std::atomic<bool> storeBack{false};
+    void operator()() const {
+        if (!storeBack) throw StoreFault("the heartbeat write failed: DB full: database or disk is full",
+                                         "database or disk is full");
+    }
+};
+
+void expectFailedCommit(CommitQueue& queue, const std::string& id) {
+    EXPECT_THROW(queue.commit(batchOf({id})), CommitFailed);
+}
+
+}  // namespace
+
+TEST(CommitQueueHealth, AFailedCommitIsUnhealthyUntilAHeartbeatCommitsWithoutAnyTraffic) {
+    FakeCommitter fake;
+    FakeHeartbeat heartbeat;
+    Metrics metrics;
+    CommitQueue queue(limits(), [&](const auto& b) { return fake(b); }, [&] { heartbeat(); });
+    queue.setMetrics(metrics);
+    // Healthy: commits write nothing extra and health costs no write.
+    for (int i = 0; i < 20; ++i) queue.commit(batchOf({"ok-" + std::to_string(i)}));
+    EXPECT_TRUE(queue.health().healthy);
+    EXPECT_EQ(queue.heartbeats(), 0u);
+    EXPECT_EQ(metrics.value("switchboard_store_healthy", {}), 1);
+
+    fake.failWith("the commit to s.db failed: DB full: database or disk is full", "database or disk is full");
+    expectFailedCommit(queue, "lost");
+    StoreHealth h = queue.health();
+    EXPECT_FALSE(h.healthy);
+    EXPECT_THAT(h.reason, HasSubstr("store cannot commit: database or disk is full (since "));
+    EXPECT_EQ(metrics.value("switchboard_store_healthy", {}), 0);
+    EXPECT_EQ(metrics.value("switchboard_store_commit_failures_total", {}), 1);
+
+    // No traffic: the writer checks by itself, about once a second, and stays unhealthy
+    // while its heartbeat fails; "since" still counts from the first failure.
+    ASSERT_TRUE(eventually([&] { return queue.heartbeats() >= 2; }));
+    h = queue.health();
+    EXPECT_FALSE(h.healthy);
+    EXPECT_THAT(h.reason, HasSubstr("store cannot commit: database or disk is full (since "));
+    EXPECT_THAT(h.reason, Not(HasSubstr("(since 0."))) << "since restarted at a failed heartbeat";
+    EXPECT_GE(metrics.value("switchboard_store_commit_failures_total", {}), 2);
+
+    // The store is back (the disk freed): healthy again with no commit from anyone.
+    fake.failWith("");
+    heartbeat.storeBack = true;
+    ASSERT_TRUE(eventually([&] { return queue.health().healthy; })) << queue.health().reason;
+    EXPECT_EQ(metrics.value("switchboard_store_healthy", {}), 1);
+    // Healthy again: the heartbeats stop.
+    const uint64_t beats = queue.heartbeats();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(queue.heartbeats(), beats);
+    EXPECT_EQ(queue.commit(batchOf({"lost"})), std::vector<CommitOutcome>{CommitOutcome::Stored});
+}
+
+TEST(CommitQueueHealth, ACommitThatSucceedsClearsAFailure) {
+    FakeCommitter fake;
+    CommitQueue queue(limits(), [&](const auto& b) { return fake(b); });  // no heartbeat
+    fake.failWith("cannot begin a transaction on s.db: DB locked: database is locked");
+    expectFailedCommit(queue, "a");
+    // Any exception counts; without a StoreFault cause its message is the reason.
+    EXPECT_THAT(queue.health().reason,
+                HasSubstr("store cannot commit: cannot begin a transaction on s.db: DB locked: database is locked"));
+    fake.failWith("");
+    queue.commit(batchOf({"a"}));
+    EXPECT_TRUE(queue.health().healthy);
+    EXPECT_EQ(queue.heartbeats(), 0u);
+}
+
+TEST(CommitQueueHealth, ABatchTheStoreCouldNotTakeIsUnhealthyButItsDataErrorsAreNot) {
+    std::string fault;
+    CommitQueue queue(limits(), [&](const std::vector<const CommitBatch*>& batches) {
+        std::vector<BatchResult> out(batches.size());
+        out[0].error = fault.empty() ? "UNIQUE constraint failed" : "DB full: " + fault;
+        out[0].storeFault = fault;
+        return out;
+    });
+    EXPECT_THROW(queue.commit(batchOf({"a"})), CommitFailed);
+    EXPECT_TRUE(queue.health().healthy) << "one batch's bad data made the store unhealthy";
+    fault = "database or disk is full";
+    EXPECT_THROW(queue.commit(batchOf({"b"})), CommitFailed);
+    EXPECT_THAT(queue.health().reason, HasSubstr("store cannot commit: database or disk is full"));
+}
+
+TEST(CommitQueueHealth, AFullQueueIsUnhealthyUntilItDrains) {
+    FakeCommitter fake;
+    CommitQueue queue(limits(2, 1), [&](const auto& b) { return fake(b); });
+    fake.hold();
+    auto first = submit(queue, batchOf({"a"}));
+    fake.waitEntered(1);
+    EXPECT_TRUE(queue.health().healthy) << "a commit in progress is not a problem";
+    auto second = submit(queue, batchOf({"b"}));
+    ASSERT_TRUE(eventually([&] { return queue.pendingMessages() == 2; }));
+    EXPECT_EQ(queue.health().reason, "store is behind: 2 messages pending (store.commit.max_pending is 2)");
+    fake.release();
+    first.get();
+    second.get();
+    EXPECT_TRUE(queue.health().healthy) << queue.health().reason;
+}
+
+TEST(CommitQueueHealth, AStalledCommitIsUnhealthyUntilItEnds) {
+    FakeCommitter fake;
+    CommitQueue queue(limits(10000, 1, 300), [&](const auto& b) { return fake(b); });
+    fake.hold();
+    auto first = submit(queue, batchOf({"a"}));
+    fake.waitEntered(1);
+    ASSERT_TRUE(eventually([&] { return !queue.health().healthy; }));
+    EXPECT_THAT(queue.health().reason, HasSubstr("store is stalled: a commit has been running for "));
+    EXPECT_THAT(queue.health().reason, HasSubstr("(store.commit.ack_timeout is 0.3s); 1 messages pending"));
+    fake.release();
+    first.wait();  // its waiter gave up after 300 ms, or saw the commit if it woke late
+    ASSERT_TRUE(eventually([&] { return queue.pendingMessages() == 0; }));
+    EXPECT_TRUE(queue.health().healthy) << queue.health().reason;
+}
+
 // --- through the store, on both engines --------------------------------------------------
 
 namespace {
@@ -401,6 +524,8 @@ TEST_P(GroupCommitOn, AFailingBatchRollsBackAloneAndTheRestOfItsGroupCommits) {
     EXPECT_FALSE(store.findMessage("chat", "b2").has_value());
     // The failed batch's checkpoint did not move: it commits with its messages or not at all.
     EXPECT_FALSE(store.checkpoint("chat", "cursor").has_value());
+    // Its error was its own (a missing table), not the store's: the store stays healthy.
+    EXPECT_TRUE(store.commitQueue().health().healthy) << store.commitQueue().health().reason;
     // Each stored message was linked to a customer in the same transaction.
     store.withSession([&](Sql& s) {
         int64_t unresolved = -1;

@@ -314,6 +314,40 @@ TEST_P(OutboxOn, StoppedSinkWaitsWithoutSpendingAttempts) {
     EXPECT_EQ(attempts, 0);
 }
 
+TEST_P(OutboxOn, FatalSinkErrorKeepsTheBacklogPendingAndSendsNothingMoreInThatPass) {
+    std::string ana = inbound("chat", "webchat", "c1", 1000, {{"phone", "+351912345678", ""}});
+    // The sink's credentials are revoked: its send says the instance is broken. Had the rest
+    // of the pass reached the fake, it would have "delivered" the next two at once.
+    sinks.script = {{SinkCall::Called, SB_FAIL_FATAL, "provider answered 401: credentials revoked", {}, 0}};
+    std::vector<int64_t> ids;
+    for (const char* text : {"one", "two", "three"})
+        ids.push_back(enqueue({.customerId = ana, .connector = "sms", .text = text}).outboxId);
+    box->dispatchDue();
+    for (int64_t id : ids) {
+        int64_t attempts = -1;
+        EXPECT_EQ(outboxState(id, &attempts), "pending") << "not the message's fault";
+        EXPECT_EQ(attempts, 0) << "no attempt spent on a broken instance";
+    }
+    EXPECT_TRUE(sinks.sentTexts.empty()) << "nothing else went to the failed instance";
+    auto pending = box->list("pending", 10, INT64_MAX);
+    ASSERT_EQ(pending.body["items"].size(), 3u);
+    EXPECT_NE(pending.body["items"][2]["last_error"].get<std::string>().find("FAIL_FATAL: provider answered 401"),
+              std::string::npos)
+        << pending.body.dump();
+    EXPECT_EQ(metrics.value("switchboard_outbound_deadlettered_total", {{"instance", "sms"}}), 0);
+    EXPECT_EQ(metrics.value("switchboard_outbound_failed_total", {{"instance", "sms"}}), 1);
+
+    // The instance runs again: everything pending goes once, in order.
+    store->withSession([&](Sql& s) { s << "UPDATE outbox SET next_attempt_at_ms = 0 WHERE state = 'pending'", now; });
+    box->dispatchDue();
+    for (int64_t id : ids) {
+        int64_t attempts = -1;
+        EXPECT_EQ(outboxState(id, &attempts), "sent");
+        EXPECT_EQ(attempts, 1);
+    }
+    EXPECT_EQ(sinks.sentTexts, (std::vector<std::string>{"one", "two", "three"}));
+}
+
 }  // namespace
 
 TEST_P(OutboxOn, ErasureRemovesTheCustomersOutboxRowsAndTheirPayloads) {

@@ -165,7 +165,8 @@ void Connection::process() {
     }
     if (decoded == RequestDecoder::Phase::Done) return onRequest();
     if (decoded == RequestDecoder::Phase::Body) {
-        if (!bodyShare_.growTo(decoder_->bodySize()))
+        // A declared length was admitted whole at the head; a chunked body is taken as it grows.
+        if (!bodyShare_.growTo(std::max<uint64_t>(bodyShare_.bytes(), decoder_->bodySize())))
             return fail(503, "the server holds too many request bodies at once; retry later");
         if (!decoder_->contentLength()) {
             // Chunked: the deadline moves with what arrived, at min_body_rate.
@@ -185,8 +186,14 @@ bool Connection::onHead() {
     method_ = decoder_->head().method;
     route_ = matchRoute(decoder_->head().path);
     bodyShare_ = state_->bodies.share();
+    // Admit the whole declared body now or not at all: bodies that each held a part of the
+    // budget and waited for the rest would refuse one another when they arrive together.
+    uint64_t expected = std::max<uint64_t>(decoder_->contentLength().value_or(0), decoder_->bodySize());
+    if (!bodyShare_.growTo(expected)) {
+        fail(503, "the server holds too many request bodies at once; retry later");
+        return false;
+    }
     if (decoder_->phase() == RequestDecoder::Phase::Body) {
-        uint64_t expected = decoder_->contentLength().value_or(0);
         arm(std::chrono::milliseconds(state_->cfg.bodyTimeoutMs) + rateTime(expected));
         if (decoder_->expectContinue()) {
             // Written while the body is read; nothing else is written until the request

@@ -27,7 +27,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr int kBacklog = 1024;
+constexpr int kBacklog = asio::socket_base::max_listen_connections;  // SOMAXCONN: waves of reconnects
 constexpr auto kStopGrace = std::chrono::seconds(10);  // for requests in flight at stop()
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);  // after EMFILE and the like
 

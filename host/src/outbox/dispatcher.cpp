@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 
 using namespace Poco::Data::Keywords;
 using nlohmann::json;
@@ -161,17 +162,21 @@ int Dispatcher::dispatchDue() {
             rows.push_back({got[0], messageIds[0], connectors[0], keys[0], attempts[0], enqueued[0], payloads[0]});
         }
     });
+    // Instances found not running (or failing with FAIL_FATAL) in this pass, with why: their
+    // later rows are held without a call, so one that comes back mid-pass cannot take a newer
+    // message before the older ones it refused.
+    std::map<std::string, std::string> held;
     for (const auto& row : rows) {
         {
             std::lock_guard lock(mutex_);
             if (stopping_ && thread_.joinable()) break;  // the lease brings the rest back after a restart
         }
-        handle(row);
+        handle(row, held);
     }
     return static_cast<int>(rows.size());
 }
 
-void Dispatcher::handle(const Claimed& row) {
+void Dispatcher::handle(const Claimed& row, std::map<std::string, std::string>& held) {
     const Labels labels{{"instance", row.connector}};
     const int64_t start = nowUnixMs();
     const bool tooOld = start - row.enqueuedAtMs >= config_.maxAge.count();
@@ -183,12 +188,21 @@ void Dispatcher::handle(const Claimed& row) {
         if (!payload.is_object()) {
             sent = {SinkCall::Called, SB_FAIL_DATA, "the outbox payload is not valid JSON", {}, 0};
         } else if (consentError = dropWithdrawnConsent(payload); consentError.empty()) {
-            OutboundView view(payload, row.idempotencyKey);
-            sent = sinks_.sendMessage(row.connector, view.message);
+            if (auto h = held.find(row.connector); h != held.end()) {
+                sent = {SinkCall::NotRunning, SB_RETRY, h->second, {}, 0};
+            } else {
+                OutboundView view(payload, row.idempotencyKey);
+                sent = sinks_.sendMessage(row.connector, view.message);
+            }
         }
     }
     const int64_t at = nowUnixMs();
-    const int64_t attempts = row.attempts + (sent.call == SinkCall::Called && !tooOld && consentError.empty() ? 1 : 0);
+    // FAIL_FATAL says the instance is broken (revoked credentials, lost state), not this
+    // message: the instance has gone to backoff, and the message waits for it like for any
+    // instance that is not running, without spending an attempt.
+    const bool instanceFailed = sent.call == SinkCall::Called && sent.status == SB_FAIL_FATAL;
+    const int64_t attempts =
+        row.attempts + (sent.call == SinkCall::Called && !instanceFailed && !tooOld && consentError.empty() ? 1 : 0);
 
     // What to record: state, next attempt, error, message delivery status.
     std::string state = "pending", error, deliveryStatus, deliveryDetail;
@@ -200,9 +214,19 @@ void Dispatcher::handle(const Claimed& row) {
     } else if (!consentError.empty()) {
         state = "dead";
         error = consentError;
-    } else if (sent.call == SinkCall::NotRunning || sent.call == SinkCall::NotFound) {
+    } else if (sent.call == SinkCall::NotRunning || sent.call == SinkCall::NotFound || instanceFailed) {
         // Not the message's fault: wait without spending an attempt (max_age still applies).
         error = sent.error;
+        if (instanceFailed) {
+            metrics_.add("switchboard_outbound_failed_total", labels);
+            error = "FAIL_FATAL: " + sent.error + " (the connector instance failed; kept until it runs again)";
+            Logger::instance().write(LogLevel::Warn, kScope,
+                                     "outbox " + std::to_string(row.id) + " to '" + row.connector +
+                                         "' kept pending: the instance failed (FAIL_FATAL)");
+        }
+        if (sent.call != SinkCall::NotFound)
+            held.emplace(row.connector, instanceFailed ? "connector '" + row.connector + "' failed: " + sent.error
+                                                       : sent.error);
         nextAt = at + std::max(config_.pollInterval, backoffCap(config_, row.attempts + 1)).count();
     } else if (sent.call == SinkCall::NotASink) {
         state = "dead";

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <random>
 #include <string>
@@ -34,7 +35,9 @@ public:
 private:
     struct Claimed;
     void run();
-    void handle(const Claimed& row);
+    // held: the instances this pass found not running (or failed with FAIL_FATAL), with why;
+    // their later rows in the pass are held without a call.
+    void handle(const Claimed& row, std::map<std::string, std::string>& held);
     std::string dropWithdrawnConsent(nlohmann::json& payload);
     void updateDepth();
 

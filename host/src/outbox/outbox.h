@@ -3,7 +3,9 @@
 // an `outbox` row; a dispatcher thread then hands due rows to their sink instance's send,
 // retrying transient failures with exponential backoff and full jitter (outbox/backoff.h)
 // until the retry budget (max_attempts, max_age) is spent, and then dead-letters them. Dead
-// letters can be listed, replayed and deleted (the admin API).
+// letters can be listed, replayed and deleted (the admin API). A sink instance that is not
+// running, or whose send answered FAIL_FATAL (the instance is broken, not the message), holds
+// its messages pending without spending attempts until it runs again.
 //
 // Delivery is at least once: a row is claimed with a lease before its send, and a crash
 // between the sink accepting a message and the commit of "sent" sends it again after the

@@ -76,10 +76,14 @@ void ConnectorInstance::countRejected(const std::string& reason) {
 }
 
 void ConnectorInstance::fail(sb_status status, const std::string& stage, const std::string& message) {
+    std::lock_guard lock(mutex_);
+    failLocked(status, stage, message);
+}
+
+void ConnectorInstance::failLocked(sb_status status, const std::string& stage, const std::string& message) {
     counters_.failures++;
     metrics_.add("switchboard_connector_failures_total", {{"instance", name()}});
-    const std::string text = stage + " failed (" + statusName(status) + "): " + message;
-    std::lock_guard lock(mutex_);
+    const std::string text = stage + " failed (" + statusName(status) + "): " + withoutSecrets(message);
     lastError_ = text;
     lastErrorAt_ = formatUtc(std::chrono::system_clock::now());
     if (status == SB_FAIL_CONFIG) {
@@ -89,6 +93,10 @@ void ConnectorInstance::fail(sb_status status, const std::string& stage, const s
         Logger::instance().write(LogLevel::Error, scope_, text + "; fix the config and reload (SIGHUP) or restart");
         return;
     }
+    // An instance that ran for a while before failing starts its backoff over; one that fails
+    // again soon after each start (credentials still revoked) waits longer each time.
+    if (state_ == InstanceState::Running && Clock::now() - runningSince_ >= backoffPolicy_.max)
+        currentBackoff_ = std::chrono::milliseconds(0);
     currentBackoff_ = currentBackoff_.count() == 0 ? backoffPolicy_.initial
                                                    : std::min(currentBackoff_ * 2, backoffPolicy_.max);
     // ±20% jitter so instances failing together do not retry in lockstep.
@@ -100,6 +108,40 @@ void ConnectorInstance::fail(sb_status status, const std::string& stage, const s
     state_ = InstanceState::Backoff;
     Logger::instance().write(LogLevel::Error, scope_,
                              text + "; retrying in " + std::to_string(delay.count()) + " ms");
+}
+
+void ConnectorInstance::reportFatal(const std::string& stage, const std::string& message) {
+    {
+        std::lock_guard lock(mutex_);
+        // Whatever the state, this plugin instance is not used again: a resume creates a new one.
+        discardPlugin_ = true;
+        if (state_ == InstanceState::Running) {
+            failLocked(SB_FAIL_FATAL, stage, message);
+        } else {
+            // Another call reported first, or the instance is pausing or stopping: record it
+            // without starting a second backoff.
+            counters_.failures++;
+            metrics_.add("switchboard_connector_failures_total", {{"instance", name()}});
+            lastError_ = stage + " failed (FAIL_FATAL): " + withoutSecrets(message);
+            lastErrorAt_ = formatUtc(std::chrono::system_clock::now());
+            Logger::instance().write(LogLevel::Error, scope_, lastError_ + " (instance already " +
+                                                                  instanceStateName(state_) + ")");
+        }
+    }
+    wake_.notify_all();
+}
+
+std::string ConnectorInstance::withoutSecrets(std::string text) const {
+    for (const auto& [key, value] : spec_.options.entries) {
+        if (value.size() < 4) continue;  // too short to tell from ordinary text
+        bool secret = false;
+        for (const auto& option : spec_.plugin->schema())
+            if (option.name == key) secret = option.secret;
+        if (!secret) continue;
+        for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at + 3))
+            text.replace(at, value.size(), "***");
+    }
+    return text;
 }
 
 bool ConnectorInstance::createAndStart() {
@@ -135,7 +177,8 @@ bool ConnectorInstance::createAndStart() {
     calls.unlock();
     std::lock_guard lock(mutex_);
     state_ = InstanceState::Running;
-    currentBackoff_ = std::chrono::milliseconds(0);
+    runningSince_ = Clock::now();
+    discardPlugin_ = false;  // a fatal error reported meanwhile was about the instance just replaced
     nextRetryAt_.clear();
     polling_ = spec_.plugin->canPoll();
     nextPoll_ = Clock::now();
@@ -152,7 +195,7 @@ void ConnectorInstance::stopAndDestroy(bool destroy) {
     sb_status s = d.stop(plugin_, err.abi());
     if (s != SB_OK)
         Logger::instance().write(LogLevel::Warn, scope_, std::string("stop returned ") + statusName(s) + ": " +
-                                                             err.text("no reason given"));
+                                                             withoutSecrets(err.text("no reason given")));
     if (destroy) {
         d.destroy(plugin_);
         plugin_ = nullptr;
@@ -176,13 +219,12 @@ void ConnectorInstance::doPoll() {
         return;
     }
     if (s == SB_FAIL_FATAL) {
-        stopAndDestroy(true);
-        fail(s, "poll", err.text("the plugin gave no reason"));
+        reportFatal("poll", err.text("the plugin gave no reason"));
         return;
     }
     if (s != SB_OK) {
         Logger::instance().write(LogLevel::Warn, scope_, std::string("poll returned ") + statusName(s) + ": " +
-                                                             err.text("no reason given"));
+                                                             withoutSecrets(err.text("no reason given")));
         counters_.failures++;
     }
     std::lock_guard lock(mutex_);
@@ -226,7 +268,16 @@ void ConnectorInstance::supervise() {
             lock.lock();
             counters_.restarts++;
             currentBackoff_ = std::chrono::milliseconds(0);
+            discardPlugin_ = false;
             state_ = desired_ == Desired::Pause ? InstanceState::Paused : InstanceState::Starting;
+        }
+        if (discardPlugin_) {
+            // A call answered FAIL_FATAL (reportFatal): the state already says so; throw the
+            // broken plugin instance away now, and start a new one when the backoff is over.
+            discardPlugin_ = false;
+            lock.unlock();
+            stopAndDestroy(true);
+            lock.lock();
         }
         InstanceState st = state_;
         if (desired_ == Desired::Pause && st == InstanceState::Running) {
@@ -240,6 +291,7 @@ void ConnectorInstance::supervise() {
         } else if (desired_ == Desired::Run &&
                    (st == InstanceState::Starting || st == InstanceState::Paused ||
                     (st == InstanceState::Backoff && Clock::now() >= nextRetry_))) {
+            if (st == InstanceState::Backoff) counters_.restarts++;  // a restart by backoff
             state_ = InstanceState::Starting;
             lock.unlock();
             createAndStart();
@@ -260,7 +312,7 @@ void ConnectorInstance::supervise() {
         if (state_ == InstanceState::Running && polling_) wakeAt = std::min(wakeAt, pollDueAt());
         const uint64_t pollsSeen = pollRequests_;
         wake_.wait_until(lock, wakeAt, [&] {
-            return requested_ != ticket || pollRequests_ != pollsSeen || desired_ == Desired::Quit;
+            return requested_ != ticket || pollRequests_ != pollsSeen || discardPlugin_ || desired_ == Desired::Quit;
         });
     }
     state_ = InstanceState::Stopped;
@@ -343,7 +395,7 @@ WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, W
     }
     if (s == SB_OK) return WebhookOutcome::Handled;
 
-    const std::string why = err.text("the plugin gave no reason");
+    const std::string why = withoutSecrets(err.text("the plugin gave no reason"));
     Logger::instance().write(LogLevel::Warn, scope_, std::string("webhook returned ") + statusName(s) + ": " + why);
     if (response.status < 400) {
         // The plugin failed without writing an error answer: give the caller a generic one.
@@ -358,10 +410,7 @@ WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, W
     }
     if (s == SB_FAIL_FATAL) {
         calls.unlock();
-        std::lock_guard lock(mutex_);
-        restartRequested_ = true;  // the supervisor throws the instance away and starts again
-        ++requested_;
-        wake_.notify_all();
+        reportFatal("webhook", why);
     }
     return WebhookOutcome::Handled;
 }
@@ -371,29 +420,32 @@ SinkSendResult ConnectorInstance::send(const sb_message& message) {
         return {SinkCall::NotASink, SB_UNSUPPORTED, "connector '" + name() + "' cannot send (not a sink)", {}, 0};
     SinkSendResult out;
     std::shared_lock calls(callMutex_);
-    if (plugin_ == nullptr || state_ != InstanceState::Running)
-        return {SinkCall::NotRunning, SB_RETRY,
-                "connector '" + name() + "' is " + instanceStateName(state_) + ", not running", {}, 0};
+    if (plugin_ == nullptr || state_ != InstanceState::Running) {
+        calls.unlock();
+        std::lock_guard lock(mutex_);
+        std::string why = "connector '" + name() + "' is " + instanceStateName(state_) + ", not running";
+        if (state_ == InstanceState::Backoff && !nextRetryAt_.empty()) why += " (next start at " + nextRetryAt_ + ")";
+        if (!lastError_.empty()) why += "; last error: " + lastError_;
+        return {SinkCall::NotRunning, SB_RETRY, why, {}, 0};
+    }
     char providerId[512] = {0};
     sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
     ErrBuf err;
     out.status = spec_.plugin->descriptor().send(plugin_, &message, &result, err.abi());
+    calls.unlock();
     providerId[sizeof providerId - 1] = '\0';  // a plugin that ignored the capacity
     out.providerMessageId = providerId;
     out.retryAfterMs = result.retry_after_ms;
-    if (out.status != SB_OK) {
-        out.error = err.text("the plugin gave no reason");
-        counters_.failures++;
-        Logger::instance().write(out.status == SB_RETRY ? LogLevel::Warn : LogLevel::Error, scope_,
-                                 std::string("send returned ") + statusName(out.status) + ": " + out.error);
-    }
+    if (out.status == SB_OK) return out;
+    out.error = withoutSecrets(err.text("the plugin gave no reason"));
     if (out.status == SB_FAIL_FATAL) {
-        calls.unlock();
-        std::lock_guard lock(mutex_);
-        restartRequested_ = true;  // the supervisor throws the instance away and starts again
-        ++requested_;
-        wake_.notify_all();
+        // Before returning: the outbox's next send already finds the instance not running.
+        reportFatal("send", out.error);
+        return out;
     }
+    counters_.failures++;
+    Logger::instance().write(out.status == SB_RETRY ? LogLevel::Warn : LogLevel::Error, scope_,
+                             std::string("send returned ") + statusName(out.status) + ": " + out.error);
     return out;
 }
 

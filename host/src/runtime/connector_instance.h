@@ -61,9 +61,11 @@ public:
     ControlResult resume();
     ControlResult restart();
 
+    // A handler's FAIL_FATAL fails the instance (reportFatal).
     WebhookOutcome handleWebhook(const WebhookRequest& request, WebhookResponse& response);
     // Calls the plugin's send (concurrently with webhooks, as plugin.h allows). NotRunning
-    // unless the instance is running; FAIL_FATAL restarts the instance like a webhook's does.
+    // unless the instance is running. FAIL_FATAL fails the instance (reportFatal) before
+    // send returns, so every later send answers NotRunning until it runs again.
     SinkSendResult send(const sb_message& message);
 
     ConnectorStatus status() const;
@@ -97,7 +99,18 @@ private:
     // When the next poll may run: the schedule, or sooner when one was requested (but never
     // before the store-busy delay is over). Call with mutex_ held.
     std::chrono::steady_clock::time_point pollDueAt() const;
+    // Records a failure (last_error, counters, metric) and moves to Backoff (Failed for
+    // FAIL_CONFIG). failLocked: with mutex_ held.
     void fail(sb_status status, const std::string& stage, const std::string& message);
+    void failLocked(sb_status status, const std::string& stage, const std::string& message);
+    // A call into the running plugin (send, webhook, poll) answered FAIL_FATAL: the instance
+    // is broken. It leaves Running at once (webhooks get 503, sends NotRunning), goes to
+    // Backoff with the reason as last_error, and the supervisor stops and destroys the plugin
+    // instance and creates it again when the backoff is over (or on resume/restart). Every
+    // caller reports here: one way for every path. Safe from any thread; never blocks on a call.
+    void reportFatal(const std::string& stage, const std::string& message);
+    // Replaces the values of secret options in a plugin's text by "***".
+    std::string withoutSecrets(std::string text) const;
     // Runs a control command on the supervisor thread and waits for it (bounded).
     ControlResult command(Desired desired, bool restart, const std::string& done);
 
@@ -124,7 +137,12 @@ private:
     uint64_t completed_ = 0;
     std::chrono::steady_clock::time_point nextRetry_{};
     std::chrono::steady_clock::time_point nextPoll_{};
+    // Grows from backoffPolicy_.initial while failures follow each other; starts over after
+    // the instance has run for backoffPolicy_.max without one (or on restart).
     std::chrono::milliseconds currentBackoff_{0};
+    std::chrono::steady_clock::time_point runningSince_{};
+    // Set by reportFatal: the supervisor stops and destroys the plugin instance.
+    bool discardPlugin_ = false;
     std::chrono::milliseconds pollBackoff_{0};  // while the store is busy (doPoll)
     // Earliest time a requested poll may run: the end of the last poll plus pollBackoff_.
     std::chrono::steady_clock::time_point pollNotBefore_{};

@@ -1,13 +1,14 @@
 #include "runtime/connector_manager.h"
 
 #include "log/log.h"
+#include "store/commit_queue.h"
 
 namespace switchboard::host {
 
 ConnectorManager::ConnectorManager(Store& store, Metrics& metrics, BackoffPolicy backoff)
     : store_(store), metrics_(metrics), backoff_(backoff) {
     metrics_.describe("switchboard_connector_up", "gauge", "1 when the connector instance is running");
-    metrics_.describe("switchboard_connector_failures_total", "counter", "Failed starts, polls and fatal errors");
+    metrics_.describe("switchboard_connector_failures_total", "counter", "Failed starts and calls that answered FAIL_FATAL");
     metrics_.describe("switchboard_messages_received_total", "counter", "Messages handed to the host by a connector");
     metrics_.describe("switchboard_messages_stored_total", "counter", "Messages durably committed");
     metrics_.describe("switchboard_messages_duplicate_total", "counter", "Messages already stored (same source id)");
@@ -75,6 +76,7 @@ void ConnectorManager::publishStates() const {
 }
 
 void ConnectorManager::publishMetrics() const {
+    store_.commitQueue().health();  // sets switchboard_store_healthy
     std::shared_lock lock(mutex_);
     publishStates();
 }
@@ -135,6 +137,12 @@ SinkSendResult ConnectorManager::sendMessage(const std::string& name, const sb_m
 }
 
 bool ConnectorManager::ready(std::string& why) const {
+    // The store first: no instance can acknowledge anything while it cannot commit.
+    const StoreHealth store = store_.commitQueue().health();
+    if (!store.healthy) {
+        why = store.reason;
+        return false;
+    }
     std::shared_lock lock(mutex_);
     publishStates();
     for (const auto& [name, instance] : instances_) {

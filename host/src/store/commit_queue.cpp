@@ -1,6 +1,9 @@
 #include "store/commit_queue.h"
 
+#include "log/log.h"
+
 #include <algorithm>
+#include <cstdio>
 
 namespace switchboard::host {
 
@@ -20,10 +23,27 @@ size_t approximateBytes(const MessageRecord& m) {
 
 const Labels kNoLabels;
 
+// While failing, how often the idle writer checks whether the store can commit again.
+constexpr std::chrono::seconds kHeartbeatInterval{1};
+
+// "0.4s", "12s": a duration for a reason text.
+std::string secondsText(std::chrono::steady_clock::duration d) {
+    const double s = std::max(0.0, std::chrono::duration<double>(d).count());
+    char out[32];
+    std::snprintf(out, sizeof out, s < 10 ? "%.1fs" : "%.0fs", s);
+    return out;
+}
+
+// What readiness names as the reason an attempt failed.
+std::string causeOf(const std::exception& e) {
+    const auto* fault = dynamic_cast<const StoreFault*>(&e);
+    return fault && !fault->cause().empty() ? fault->cause() : e.what();
+}
+
 }  // namespace
 
-CommitQueue::CommitQueue(Limits limits, GroupCommitter committer)
-    : limits_(limits), committer_(std::move(committer)) {
+CommitQueue::CommitQueue(Limits limits, GroupCommitter committer, Heartbeat heartbeat)
+    : limits_(limits), committer_(std::move(committer)), heartbeat_(std::move(heartbeat)) {
     writer_ = std::thread([this] { writeLoop(); });
 }
 
@@ -49,9 +69,17 @@ void CommitQueue::setMetrics(Metrics& metrics) {
                               secondsBuckets());
     metrics.describe("switchboard_webhook_backpressure_total", "counter",
                      "Webhooks answered 503 because the store is behind");
-    std::lock_guard lock(mutex_);
-    metrics_ = &metrics;
-    publishDepthLocked();
+    metrics.describe("switchboard_store_healthy", "gauge",
+                     "1 when the store can take commits (not failing, stalled or behind), else 0");
+    metrics.describe("switchboard_store_commit_failures_total", "counter",
+                     "Commit attempts (transactions and heartbeats) that failed because of the store");
+    metrics.add("switchboard_store_commit_failures_total", kNoLabels, 0);
+    {
+        std::lock_guard lock(mutex_);
+        metrics_ = &metrics;
+        publishDepthLocked();
+    }
+    health();
 }
 
 bool CommitQueue::stalledLocked(Clock::time_point now) const {
@@ -72,6 +100,77 @@ size_t CommitQueue::pendingMessages() const {
 size_t CommitQueue::queuedBatches() const {
     std::lock_guard lock(mutex_);
     return queue_.size();
+}
+
+uint64_t CommitQueue::heartbeats() const {
+    std::lock_guard lock(mutex_);
+    return heartbeats_;
+}
+
+StoreHealth CommitQueue::health() const {
+    StoreHealth h;
+    Metrics* metrics = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        metrics = metrics_;
+        const auto now = Clock::now();
+        if (!failure_.empty()) {
+            h.reason = "store cannot commit: " + failure_ + " (since " + secondsText(now - failingSince_) + ")";
+        } else if (stalledLocked(now)) {
+            h.reason = "store is stalled: a commit has been running for " + secondsText(now - groupStarted_) +
+                       " (store.commit.ack_timeout is " + secondsText(std::chrono::milliseconds(limits_.ackTimeoutMs)) +
+                       "); " + std::to_string(pendingMessages_) + " messages pending";
+        } else if (pendingMessages_ >= limits_.maxPending) {
+            h.reason = "store is behind: " + std::to_string(pendingMessages_) +
+                       " messages pending (store.commit.max_pending is " + std::to_string(limits_.maxPending) + ")";
+        } else if (pendingBytes_ >= limits_.maxPendingBytes) {
+            h.reason = "store is behind: " + std::to_string(pendingBytes_) +
+                       " bytes pending (store.commit.max_pending_bytes is " +
+                       std::to_string(limits_.maxPendingBytes) + ")";
+        }
+        h.healthy = h.reason.empty();
+    }
+    if (metrics) metrics->set("switchboard_store_healthy", kNoLabels, h.healthy ? 1 : 0);
+    return h;
+}
+
+void CommitQueue::attemptEndedLocked(Clock::time_point started, Clock::time_point finished,
+                                     const std::string& failure) {
+    lastAttempt_ = finished;
+    if (failure.empty()) {
+        if (!failure_.empty())
+            logInfo("the store can commit again", {{"failed_for", secondsText(finished - failingSince_)}});
+        failure_.clear();
+        return;
+    }
+    if (failure_.empty()) {
+        failingSince_ = started;
+        logWarn("the store cannot commit; /readyz reports not ready until it can", {{"error", failure}});
+    }
+    failure_ = failure;
+    if (metrics_) metrics_->add("switchboard_store_commit_failures_total", kNoLabels);
+}
+
+void CommitQueue::runHeartbeat(std::unique_lock<std::mutex>& lock) {
+    // A stuck heartbeat is a stalled commit like any other (behind() refuses new batches).
+    committing_ = true;
+    groupStarted_ = Clock::now();
+    const auto started = groupStarted_;
+    ++heartbeats_;
+    lock.unlock();
+    std::string failure;
+    try {
+        heartbeat_();
+    } catch (const std::exception& e) {
+        failure = causeOf(e);
+        if (failure.empty()) failure = "unknown error in the heartbeat";
+    } catch (...) {
+        failure = "unknown error in the heartbeat";
+    }
+    const auto finished = Clock::now();
+    lock.lock();
+    committing_ = false;
+    attemptEndedLocked(started, finished, failure);
 }
 
 void CommitQueue::releaseLocked(const Pending& p) {
@@ -127,8 +226,18 @@ std::vector<CommitOutcome> CommitQueue::commit(CommitBatch batch) {
 
 void CommitQueue::writeLoop() {
     std::unique_lock lock(mutex_);
+    const auto hasWork = [&] { return stopping_ || !queue_.empty(); };
     while (true) {
-        work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (heartbeat_ && !failure_.empty()) {
+            // Failing and idle: find out by itself when the store can commit again, so readiness
+            // recovers without traffic (a load balancer sends none while we are not ready).
+            if (!work_.wait_until(lock, lastAttempt_ + kHeartbeatInterval, hasWork)) {
+                runHeartbeat(lock);
+                continue;
+            }
+        } else {
+            work_.wait(lock, hasWork);
+        }
         if (queue_.empty()) break;  // stopping, and everything queued is done
 
         // Everything queued, in order, up to max_group messages (always at least one batch).
@@ -150,22 +259,27 @@ void CommitQueue::writeLoop() {
         batches.reserve(group.size());
         for (const auto& p : group) batches.push_back(&p->batch);
         std::vector<BatchResult> results;
-        std::string failure;
+        std::string failure, cause;  // cause: for readiness
         try {
             results = committer_(batches);
             if (results.size() != group.size()) failure = "internal error: the group commit lost track of a batch";
         } catch (const std::exception& e) {
             failure = e.what();
+            cause = causeOf(e);
         } catch (...) {
             failure = "unknown error in the group commit";
         }
         const auto finished = Clock::now();
+        if (cause.empty()) cause = failure;
+        // A batch the store could not take (disk full inside its savepoint) fails the attempt too.
+        for (size_t i = 0; cause.empty() && i < results.size(); ++i) cause = results[i].storeFault;
 
         lock.lock();
         committing_ = false;
+        attemptEndedLocked(groupStarted_, finished, cause);
         for (size_t i = 0; i < group.size(); ++i) {
             Pending& p = *group[i];
-            p.result = failure.empty() ? std::move(results[i]) : BatchResult{{}, failure};
+            p.result = failure.empty() ? std::move(results[i]) : BatchResult{{}, failure, cause};
             p.state = State::Done;
             releaseLocked(p);
             p.done.notify_one();

@@ -8,6 +8,12 @@
 // batch is refused at once with StoreBehind instead of growing memory; a waiter whose batch
 // is not committed within ack_timeout gets CommitFailed (its batch may still commit later if
 // it was already in the transaction: a resend is then a duplicate, stored once).
+//
+// Health (for /readyz): the store is unhealthy while a commit is stalled, the queue is over
+// its high-water mark, or the last commit attempt failed because of the store (disk full,
+// I/O error, lock, lost connection) and none has succeeded since. While failing, the writer
+// runs a heartbeat (a small durable write) about once a second when idle, so recovery is
+// seen without traffic; when healthy nothing extra is written.
 #pragma once
 
 #include "config/config.h"
@@ -40,11 +46,34 @@ struct CommitBatch {
 struct BatchResult {
     std::vector<CommitOutcome> outcomes;
     std::string error;  // empty when committed
+    // Set when the store (disk full, I/O, lock, connection), not the batch's data, failed
+    // it: the short cause, and the store is unhealthy as after a failed transaction.
+    std::string storeFault;
 };
 
 // Commits batches in one transaction; a batch that fails gets its error (the others commit);
 // throws when the whole transaction fails (every batch then gets that error).
 using GroupCommitter = std::function<std::vector<BatchResult>(const std::vector<const CommitBatch*>&)>;
+// One small durable write transaction through the same writer; throws when it cannot commit.
+using Heartbeat = std::function<void()>;
+
+// Whether the store can take commits now, and if not why (never a secret).
+struct StoreHealth {
+    bool healthy = true;
+    std::string reason;  // e.g. "store cannot commit: database is locked (since 12s)"
+};
+
+// What a committer or heartbeat throws when the store cannot commit: what() is the message
+// waiters get, cause() the short one readiness reports ("database is locked"). Any other
+// exception from them counts the same, with what() as the cause.
+class StoreFault : public std::runtime_error {
+public:
+    StoreFault(const std::string& what, std::string cause) : std::runtime_error(what), cause_(std::move(cause)) {}
+    const std::string& cause() const { return cause_; }
+
+private:
+    std::string cause_;
+};
 
 // The queue is full or the store is stalled: retry later (webhooks answer 503 + Retry-After).
 class StoreBehind : public std::runtime_error {
@@ -63,8 +92,8 @@ class CommitQueue {
 public:
     using Limits = config::StoreConfig::Commit;
 
-    // Starts the writer thread.
-    CommitQueue(Limits limits, GroupCommitter committer);
+    // Starts the writer thread. Without a heartbeat, only a commit clears a failure.
+    CommitQueue(Limits limits, GroupCommitter committer, Heartbeat heartbeat = {});
     ~CommitQueue();  // stop()
     CommitQueue(const CommitQueue&) = delete;
     CommitQueue& operator=(const CommitQueue&) = delete;
@@ -80,9 +109,15 @@ public:
     size_t pendingMessages() const;
     // Batches waiting for the writer (not yet in a transaction).
     size_t queuedBatches() const;
+    // Unhealthy when the last attempt failed (first, with the latest error and how long it has
+    // failed), stalled, or behind. Cheap (no I/O); sets switchboard_store_healthy.
+    StoreHealth health() const;
+    // Heartbeats run so far (tests: recovery is found without traffic, none while healthy).
+    uint64_t heartbeats() const;
 
-    // Exports switchboard_commit_seconds, switchboard_commit_group_size and
-    // switchboard_commit_queue_depth. metrics must outlive this queue.
+    // Exports switchboard_commit_seconds, switchboard_commit_group_size,
+    // switchboard_commit_queue_depth, switchboard_store_healthy and
+    // switchboard_store_commit_failures_total. metrics must outlive this queue.
     void setMetrics(Metrics& metrics);
 
     // Finishes the group in flight, fails what is still queued, ends the writer. Idempotent.
@@ -102,12 +137,16 @@ private:
     using Clock = std::chrono::steady_clock;
 
     void writeLoop();
+    void runHeartbeat(std::unique_lock<std::mutex>& lock);
+    // Records how one attempt (group or heartbeat) ended: failure empty means it committed.
+    void attemptEndedLocked(Clock::time_point started, Clock::time_point finished, const std::string& failure);
     bool stalledLocked(Clock::time_point now) const;
     void releaseLocked(const Pending& p);
     void publishDepthLocked();
 
     const Limits limits_;
     const GroupCommitter committer_;
+    const Heartbeat heartbeat_;
     mutable std::mutex mutex_;
     std::condition_variable work_;  // the writer: something queued, or stop
     std::condition_variable done_;  // the waiters: a group finished
@@ -117,6 +156,10 @@ private:
     bool committing_ = false;
     Clock::time_point groupStarted_{};
     bool stopping_ = false;
+    std::string failure_;               // the last attempt's store error; empty when it committed
+    Clock::time_point failingSince_{};  // the first failed attempt since the last success
+    Clock::time_point lastAttempt_{};   // when the last commit or heartbeat ended
+    uint64_t heartbeats_ = 0;
     Metrics* metrics_ = nullptr;
     std::thread writer_;
 };

@@ -11,6 +11,7 @@
 #include "customer/customer_ids.h"
 #include "customer/privacy.h"
 #include "store/commit_queue.h"
+#include "store/store_fault.h"
 
 #include <chrono>
 #include <filesystem>
@@ -237,7 +238,8 @@ Store::Store(const config::StoreConfig& config, std::shared_ptr<customer::Identi
         if (dialect_.isPostgres()) *session_ << "SELECT pg_advisory_unlock(" + std::to_string(kSchemaLockKey) + ")", now;
         resolvePending();
         queue_ = std::make_unique<CommitQueue>(
-            config.commit, [this](const std::vector<const CommitBatch*>& batches) { return commitGroup(batches); });
+            config.commit, [this](const std::vector<const CommitBatch*>& batches) { return commitGroup(batches); },
+            [this] { heartbeat(); });
     } catch (const Poco::Exception& e) {
         const std::string text = e.displayText();
         throw std::runtime_error("cannot open store " + path_ + ": " +
@@ -273,6 +275,7 @@ void Store::openSqlite(const std::string& sqlitePath) {
 
 void Store::openPostgres(const std::string& conninfo) {
     // The conninfo may carry the password: only host, port and dbname reach messages.
+    conninfo_ = conninfo;
     path_ = "postgresql " + describeConninfo(conninfo);
     if (conninfo.empty()) throw std::runtime_error("cannot open store postgresql: no connection string");
     std::call_once(registerPostgres, [] { Poco::Data::PostgreSQL::Connector::registerConnector(); });
@@ -443,13 +446,12 @@ std::vector<BatchResult> Store::commitGroup(const std::vector<const CommitBatch*
 std::vector<BatchResult> Store::commitGroupLocked(const std::vector<const CommitBatch*>& batches) {
     std::lock_guard lock(mutex_);
     std::vector<BatchResult> results(batches.size());
+    reconnectIfLostLocked();
     try {
-        // SQLite: take the write lock once for the whole group (a deferred BEGIN would wait
-        // for it again at each batch's first write while another process holds it).
-        if (dialect_.isPostgres()) session_->begin();
-        else *session_ << "BEGIN IMMEDIATE", now;
+        beginWriteLocked();
     } catch (const Poco::Exception& e) {
-        throw std::runtime_error("cannot begin a transaction on " + path_ + ": " + e.displayText());
+        throw StoreFault(scrubbed("cannot begin a transaction on " + path_ + ": " + e.displayText()),
+                         scrubbed(engineMessage(e)));
     }
     try {
         for (size_t i = 0; i < batches.size(); ++i) {
@@ -463,26 +465,44 @@ std::vector<BatchResult> Store::commitGroupLocked(const std::vector<const Commit
                 // the transaction is gone and the outer catch fails the whole group.
                 const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
                 results[i].outcomes.clear();
-                results[i].error = poco ? poco->displayText() : std::string(e.what());
+                results[i].error = scrubbed(poco ? poco->displayText() : std::string(e.what()));
+                results[i].storeFault = scrubbed(storeFaultCause(e).value_or(""));
                 sql_->exec("ROLLBACK TO SAVEPOINT sb_batch");
                 sql_->exec("RELEASE SAVEPOINT sb_batch");
             }
         }
-        if (dialect_.isPostgres()) session_->commit();
-        else *session_ << "COMMIT", now;
+        commitWriteLocked();
     } catch (const std::exception& e) {
         const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
         const std::string why = poco ? poco->displayText() : std::string(e.what());
-        try {
-            if (dialect_.isPostgres()) session_->rollback();
-            else *session_ << "ROLLBACK", now;
-        } catch (const std::exception&) {
-            // SQLite may have rolled back already (disk full, I/O error): nothing left to undo.
-        }
-        throw std::runtime_error("the commit to " + path_ + " failed: " + why);
+        rollbackQuietlyLocked();
+        throw StoreFault(scrubbed("the commit to " + path_ + " failed: " + why), scrubbed(engineMessage(e)));
     }
     return results;
 }
+
+void Store::beginWriteLocked() {
+    // SQLite: take the write lock at once for the whole transaction (a deferred BEGIN would
+    // wait for it again at each batch's first write while another process holds it).
+    if (dialect_.isPostgres()) session_->begin();
+    else *session_ << "BEGIN IMMEDIATE", now;
+}
+
+void Store::commitWriteLocked() {
+    if (dialect_.isPostgres()) session_->commit();
+    else *session_ << "COMMIT", now;
+}
+
+void Store::rollbackQuietlyLocked() {
+    try {
+        if (dialect_.isPostgres()) session_->rollback();
+        else *session_ << "ROLLBACK", now;
+    } catch (const std::exception&) {
+        // SQLite may have rolled back already (disk full, I/O error): nothing left to undo.
+    }
+}
+
+std::string Store::scrubbed(std::string text) const { return withoutConninfo(std::move(text), conninfo_); }
 
 std::vector<CommitOutcome> Store::commitBatch(const std::vector<MessageRecord>& messages,
                                               const std::optional<Checkpoint>& checkpoint,

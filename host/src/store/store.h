@@ -11,6 +11,7 @@
 #include "store/sql.h"
 #include "store/sql_dialect.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,6 +120,10 @@ public:
     void inTransaction(const std::function<void(Sql&)>& fn);
     // Same, but everything fn wrote is rolled back: "what would happen if" (match preview).
     void dryRun(const std::function<void(Sql&)>& fn);
+    // A small durable write (one row of store_meta rewritten in place: the file does not grow)
+    // through the writer's session, reconnecting a lost PostgreSQL session first; throws
+    // StoreFault when it cannot commit. The commit queue runs it while the store is failing.
+    void heartbeat();
     // SQLite: copies the WAL into the database file and truncates it, so no old page version
     // of erased rows stays on disk in the WAL. PostgreSQL: nothing (VACUUM is the equivalent
     // for dead row versions; autovacuum runs it, not each erasure).
@@ -135,11 +140,22 @@ private:
     void resolvePending();
     void loadErasureKey();
     std::vector<BatchResult> commitGroupLocked(const std::vector<const CommitBatch*>& batches);
+    void beginWriteLocked();
+    void commitWriteLocked();
+    void rollbackQuietlyLocked();
+    // PostgreSQL: a new session when the server dropped this one (restart, failover), at most
+    // once a second; throws StoreFault when it cannot connect. SQLite: nothing.
+    void reconnectIfLostLocked();
+    // text without the PostgreSQL conninfo (it may hold the password).
+    std::string scrubbed(std::string text) const;
     // One batch's writes inside the open transaction (mutex_ held).
     std::vector<CommitOutcome> commitBatch(const std::vector<MessageRecord>& messages,
                                            const std::optional<Checkpoint>& checkpoint, const std::string& connector);
     std::string erasureKey_;
     std::string path_;
+    std::string conninfo_;  // PostgreSQL, to reconnect: may hold the password, never in a message
+    std::chrono::steady_clock::time_point lastReconnect_{};
+    std::string reconnectError_ = "the connection to the server was lost";  // the last connect's
     std::shared_ptr<customer::IdentityResolver> resolver_;
     std::shared_ptr<customer::ConversationThreader> threader_;
     InboundHook inboundHook_;

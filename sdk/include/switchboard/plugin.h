@@ -56,7 +56,8 @@
  *   The host owns checkpoints, retries, backoff, dead-lettering, dedupe and metrics. A
  *   plugin never sleeps to retry: a sink's send returns SB_RETRY (optionally with a delay),
  *   SB_FAIL_DATA (this message can never succeed: dead-letter it) or SB_FAIL_FATAL (the
- *   instance is broken: stop and report it).
+ *   instance is broken, not the message: the host fails the instance and restarts it with
+ *   backoff, and the message waits; see sb_status).
  *
  * PROCESS TRANSPARENCY
  *   Every interaction is a call with plain data (and host callbacks that take plain data),
@@ -123,7 +124,13 @@ typedef enum sb_status {
     SB_RETRY = 1,
     /* This input can never succeed (bad payload, rejected recipient): dead-letter it. */
     SB_FAIL_DATA = 2,
-    /* The instance is broken (bad credentials, lost state): the host stops it and reports. */
+    /* The instance is broken, not the input (credentials refused or revoked, lost state).
+     * From any call (create, start, poll, handle_webhook, send) the host fails the instance:
+     * state "backoff" with this reason as its last_error (write no secret in it), nothing
+     * more is called on it, it is stopped and destroyed, and a new one is created and started
+     * after a backoff that grows while the failure lasts (a resume or restart tries at once).
+     * From send, the message is not dead-lettered and costs no attempt: it and everything
+     * else queued for the instance wait, and are sent once the instance runs again. */
     SB_FAIL_FATAL = 3,
     /* The instance's configuration is invalid (returned by create). */
     SB_FAIL_CONFIG = 4,
@@ -451,7 +458,9 @@ typedef struct sb_plugin_descriptor {
                                 sb_http_response* resp, sb_errbuf err);
     /* Sources that pull: fetch what is new and emit it. Optional (NULL). */
     sb_status (*poll)(sb_plugin_instance_plugin_ptr self, sb_poll_result* result, sb_errbuf err);
-    /* Sinks: deliver one outbound message. Required when kind has SB_KIND_SINK. */
+    /* Sinks: deliver one outbound message. Required when kind has SB_KIND_SINK. Returns
+     * SB_OK, SB_RETRY (with result->retry_after_ms), SB_FAIL_DATA (dead-letter this message)
+     * or SB_FAIL_FATAL (the instance is broken; the message waits): see sb_status. */
     sb_status (*send)(sb_plugin_instance_plugin_ptr self, const sb_message* message,
                       sb_send_result* result, sb_errbuf err);
 } sb_plugin_descriptor;

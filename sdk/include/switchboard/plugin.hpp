@@ -62,7 +62,12 @@ public:
         r.retryAfterMs_ = afterMs;
         return r;
     }
+    // This input can never succeed: a send's message is dead-lettered, a webhook answered 400.
     static Result failData(std::string why) { return Result(SB_FAIL_DATA, std::move(why)); }
+    // The instance is broken, not the input (credentials refused or revoked, lost state): the
+    // host fails the instance (backoff, `why` as its last_error: no secret in it), destroys it
+    // and starts a new one after a growing backoff. From send, the message is not dead-lettered
+    // and costs no attempt; it and the rest of the queue wait until the instance runs again.
     static Result fatal(std::string why) { return Result(SB_FAIL_FATAL, std::move(why)); }
     static Result configError(std::string why) { return Result(SB_FAIL_CONFIG, std::move(why)); }
     static Result unsupported(std::string why) { return Result(SB_UNSUPPORTED, std::move(why)); }
@@ -462,6 +467,9 @@ public:
     virtual Result poll(std::chrono::milliseconds& /*nextPoll*/) {
         return Result::unsupported("this connector does not poll");
     }
+    // Deliver one outbound message: ok (set providerMessageId), retry(why, afterMs),
+    // failData(why) for this message only, or fatal(why) when the instance is broken and no
+    // message can go (see Result::fatal).
     virtual Result send(const Message&, SendResult&) {
         return Result::unsupported("this connector does not send");
     }
@@ -508,7 +516,7 @@ struct Adapter {
             return SB_FAIL_FATAL;
         }
         // A ConfigError means "fix the config"; anything else (a network error while
-        // connecting, say) is worth retrying, so it is FATAL, which the host retries.
+        // connecting, say) is worth retrying, so it is FATAL, which the host retries with backoff.
         return guarded(err, SB_FAIL_FATAL, [&] {
             Config config(cfg);
             *out = reinterpret_cast<sb_plugin_instance_plugin_ptr>(new P(Host(api, inst), config));
