@@ -26,15 +26,6 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-// The host's resident set in KiB (VmRSS of /proc/PID/status), 0 when unreadable.
-int64_t rssKiB(int pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-    return 0;
-}
-
 std::string message(const std::string& id, size_t textBytes = 16) {
     return json{{"id", id}, {"from", {{"email", "load@example.com"}}}, {"text", std::string(textBytes, 'x')}}.dump();
 }

@@ -434,15 +434,6 @@ std::string tail(const std::string& log, size_t max = 3000) {
     return log.size() <= max ? log : "..." + log.substr(log.size() - max);
 }
 
-// The host's resident set in KiB (VmRSS of /proc/PID/status), 0 when unreadable.
-int64_t rssKiB(int pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-    return 0;
-}
-
 std::string chatMessage(const std::string& id, size_t textBytes = 5) {
     return json{{"id", id}, {"from", {{"email", "front@example.com"}}}, {"text", std::string(textBytes, 'x')}}.dump();
 }

@@ -4,6 +4,7 @@
 #include "config/config.h"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <map>
@@ -36,6 +37,9 @@ int freePort();
 bool acceptsConnections(int port);
 
 std::string readFile(const std::string& path);
+
+// A process's resident set in KiB (VmRSS of /proc/PID/status), 0 when unreadable.
+int64_t rssKiB(int pid);
 
 // Polls done() every `interval` until it holds or `timeout` has passed (then checks once more):
 // for state another process or thread reaches in its own time. The timeout only bounds how

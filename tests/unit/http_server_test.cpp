@@ -132,21 +132,37 @@ private:
     std::vector<ConnectorStatus> statuses_;
 };
 
-// Sends raw bytes and returns everything the server answers until it closes.
-std::string rawExchange(int port, const std::string& bytes) {
+// A connection from a chosen loopback address (the whole of 127/8 is loopback on Linux), so
+// a test can be several clients.
+Poco::Net::StreamSocket connectFrom(const std::string& from, int port) {
     Poco::Net::StreamSocket socket;
+    socket.impl()->bind(Poco::Net::SocketAddress(from, 0), false);
     socket.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
-    socket.setReceiveTimeout(Poco::Timespan(5, 0));
+    socket.setReceiveTimeout(Poco::Timespan(10, 0));
+    return socket;
+}
+
+void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes) {
     socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
+}
+
+// Everything until the server closes (or 10 s pass).
+std::string readToEnd(Poco::Net::StreamSocket& socket) {
     std::string out;
     char buf[4096];
     try {
         int n;
         while ((n = socket.receiveBytes(buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
     } catch (const Poco::Exception&) {
-        // Timeout or reset: return what arrived.
     }
     return out;
+}
+
+// Sends raw bytes and returns everything the server answers until it closes.
+std::string rawExchange(int port, const std::string& bytes) {
+    auto socket = connectFrom("127.0.0.1", port);
+    sendAll(socket, bytes);
+    return readToEnd(socket);
 }
 
 std::string bodyOf(const std::string& rawResponse) {
@@ -633,35 +649,6 @@ TEST_F(HttpServerTest, AKeepAliveClientCannotStarveOthers) {
 
 }  // namespace
 
-namespace {
-
-// A connection from a chosen loopback address (the whole of 127/8 is loopback on Linux), so
-// a test can be several clients.
-Poco::Net::StreamSocket connectFrom(const std::string& from, int port) {
-    Poco::Net::StreamSocket socket;
-    socket.impl()->bind(Poco::Net::SocketAddress(from, 0), false);
-    socket.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
-    socket.setReceiveTimeout(Poco::Timespan(10, 0));
-    return socket;
-}
-
-void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes) {
-    socket.sendBytes(bytes.data(), static_cast<int>(bytes.size()));
-}
-
-// Everything until the server closes (or 10 s pass).
-std::string readToEnd(Poco::Net::StreamSocket& socket) {
-    std::string out;
-    char buf[4096];
-    try {
-        int n;
-        while ((n = socket.receiveBytes(buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    } catch (const Poco::Exception&) {
-    }
-    return out;
-}
-
-}  // namespace
 
 // One stuck connector instance: its own webhooks are refused (busy at once, or past its
 // deadline), while another instance and the probes answer as usual.

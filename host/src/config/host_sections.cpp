@@ -132,16 +132,7 @@ void parseStore(ParseContext& ctx, const MapEntry& section, StoreConfig& store) 
 
 void parsePlugins(ParseContext& ctx, const MapEntry& section, std::vector<std::string>& pluginPaths) {
     for (const MapEntry& entry : ctx.mapEntries(section.value, section.path, {"paths"})) {
-        // One directory may be written without the list brackets.
-        std::vector<std::pair<YAML::Node, std::string>> items;
-        if (entry.value.IsSequence()) {
-            for (size_t i = 0; i < entry.value.size(); ++i) {
-                items.emplace_back(entry.value[i], entry.path + "[" + std::to_string(i) + "]");
-            }
-        } else if (!entry.value.IsNull()) {
-            items.emplace_back(entry.value, entry.path);
-        }
-        for (const auto& [node, path] : items) {
+        for (const auto& [node, path] : ctx.listItems(entry)) {
             auto value = ctx.scalar(node, ctx.locate(node), path, "a directory path");
             if (!value) continue;
             if (value->text.empty()) ctx.error(value->where, path, "is empty");

@@ -71,6 +71,17 @@ std::optional<ScalarValue> ParseContext::scalar(const YAML::Node& node, const So
     return ScalarValue{std::move(resolved.value), resolved.fromReference, where};
 }
 
+std::vector<std::pair<YAML::Node, std::string>> ParseContext::listItems(const MapEntry& entry) const {
+    std::vector<std::pair<YAML::Node, std::string>> items;
+    if (entry.value.IsSequence()) {
+        for (size_t i = 0; i < entry.value.size(); ++i)
+            items.emplace_back(entry.value[i], entry.path + "[" + std::to_string(i) + "]");
+    } else if (!entry.value.IsNull()) {
+        items.emplace_back(entry.value, entry.path);
+    }
+    return items;
+}
+
 std::string ParseContext::resolvePath(const std::string& path) const {
     std::filesystem::path p(path);
     if (p.is_relative()) p = baseDir_ / p;

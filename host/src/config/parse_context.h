@@ -52,6 +52,9 @@ public:
     std::optional<ScalarValue> scalar(const YAML::Node& node, const SourceLocation& where,
                                       const std::string& path, const std::string& what = "a single value");
 
+    // The items of a list value, each with its path ("key[i]"); a single scalar counts as a
+    // list of one (people write one directory or address without the brackets), null as none.
+    std::vector<std::pair<YAML::Node, std::string>> listItems(const MapEntry& entry) const;
     // A relative path made absolute against the config file's directory.
     std::string resolvePath(const std::string& path) const;
     const std::filesystem::path& baseDir() const { return baseDir_; }

@@ -113,14 +113,7 @@ std::optional<uint64_t> parseBytes(ParseContext& ctx, const ScalarValue& value, 
 namespace {
 
 void parseTrustedProxies(ParseContext& ctx, const MapEntry& entry, ServerConfig& server) {
-    std::vector<std::pair<YAML::Node, std::string>> items;
-    if (entry.value.IsSequence()) {
-        for (size_t i = 0; i < entry.value.size(); ++i)
-            items.emplace_back(entry.value[i], entry.path + "[" + std::to_string(i) + "]");
-    } else if (!entry.value.IsNull()) {
-        items.emplace_back(entry.value, entry.path);
-    }
-    for (const auto& [node, path] : items) {
+    for (const auto& [node, path] : ctx.listItems(entry)) {
         auto value = ctx.scalar(node, ctx.locate(node), path, "an IP address or CIDR block");
         if (!value) continue;
         std::string why;
