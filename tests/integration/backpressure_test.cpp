@@ -37,9 +37,10 @@ std::string asanOptions() {
     return std::string(inherited ? inherited : "") + (inherited && *inherited ? ":" : "") + "quarantine_size_mb=4";
 }
 
-// A host with a 2-message commit queue and 4 HTTP threads, started on its own config (the
-// store: section carries commit limits, which HostProcess does not write). What the host
-// may hold is then small and fixed: 4 request bodies in flight and 2 queued messages.
+// A host with a 2-message commit queue and 2 MiB for request bodies, started on its own
+// config (the store: section carries commit limits, which HostProcess does not write). What
+// the host may hold is then small and fixed: 4 bodies of 512 KiB in flight (more are refused
+// at their head) and 2 queued messages.
 class Host {
 public:
     Host() {
@@ -47,7 +48,7 @@ public:
             port_ = freePort();
             dir_.write("switchboard.yaml",
                        "server:\n  listen: 127.0.0.1:" + std::to_string(port_) +
-                           "\n  max_body_bytes: 1MiB\n  threads: 4\n"
+                           "\n  max_body_bytes: 1MiB\n  max_buffered_body_bytes: 2MiB\n"
                            "store:\n  sqlite: { path: " + dbPath() + " }\n"
                            "  commit: { max_pending: 2, ack_timeout: 1s }\n"
                            "plugins:\n  paths: [ " + buildPluginDir() + " ]\n"

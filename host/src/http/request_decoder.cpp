@@ -50,9 +50,10 @@ bool splitTarget(std::string_view uri, RequestContext& out) {
 }  // namespace
 
 void GrowingBody::reader::init(const boost::optional<std::uint64_t>& length, boost::system::error_code& ec) {
-    // Small bodies (most webhooks) in one allocation; larger ones grow with what arrives.
-    constexpr std::uint64_t kUpFront = 64 * 1024;
-    if (length) body_.reserve(static_cast<size_t>(std::min(*length, kUpFront)));
+    // A declared length (already within max_body_bytes, and counted whole against
+    // max_buffered_body_bytes by the connection) in one allocation: no copies as it grows.
+    // A chunked body grows with what arrives.
+    if (length) body_.reserve(static_cast<size_t>(*length));
     ec = {};
 }
 

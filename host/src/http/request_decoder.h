@@ -21,10 +21,9 @@
 
 namespace switchboard::host::http {
 
-// A request body in one std::string that grows as bytes arrive: unlike Beast's string_body
-// it does not allocate Content-Length bytes up front, so a client that announces a large
-// body and sends it slowly holds only what it has sent (the server counts that against
-// server.max_buffered_body_bytes).
+// A request body in one std::string, like Beast's string_body but never copied out: a
+// declared length is allocated once (the connection has admitted it whole against
+// server.max_buffered_body_bytes), a chunked body grows as it arrives.
 struct GrowingBody {
     using value_type = std::string;
 
