@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/switchboard-ccache}"
+# Paths relative to the checkout, so another clone (CI, a worktree) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$PWD")}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 seconds="${FUZZ_SECONDS:-60}"
 
 # target, seed corpus, longest input

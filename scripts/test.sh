@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/switchboard-ccache}"
+# Paths relative to the checkout, so another clone (CI, a worktree) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$PWD")}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 
 cmake --preset dev >/dev/null
 cmake --build --preset dev
