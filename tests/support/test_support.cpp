@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -68,7 +70,46 @@ bool acceptsConnections(int port) {
     return ok;
 }
 
+namespace {
+
+// Whether nothing is bound to 127.0.0.1:port, not even a connection in TIME_WAIT (a bind
+// without SO_REUSEADDR fails on those too, as the servers under test would).
+bool bindable(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// The lowest port the kernel hands to outgoing connections (32768 by default).
+int ephemeralLow() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 0;
+    return range >> low ? low : 32768;
+}
+
+}  // namespace
+
 int freePort() {
+    // Below the ephemeral range: a port the kernel picked (bind :0) is one it also gives to
+    // the outgoing connections of tests running alongside, and a server started a moment
+    // later finds it taken. Randomised per process, so parallel tests rarely probe the same.
+    const int low = 20000, high = ephemeralLow();
+    if (high - low >= 1000) {
+        static std::mutex mutex;
+        static std::mt19937 pick(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+        std::lock_guard lock(mutex);
+        std::uniform_int_distribution<int> among(low, high - 1);
+        for (int tries = 0; tries < 200; ++tries) {
+            const int port = among(pick);
+            if (bindable(port)) return port;
+        }
+    }
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

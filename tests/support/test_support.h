@@ -30,8 +30,8 @@ private:
     std::string path_;
 };
 
-// A loopback port that was free a moment ago (bind 127.0.0.1:0). Racy by nature: retry a
-// start once on "address in use".
+// A loopback port that was free a moment ago, below the ephemeral range (so no outgoing
+// connection takes it meanwhile). Racy by nature: retry a start once on "address in use".
 int freePort();
 // Whether something accepts TCP connections on 127.0.0.1:port right now.
 bool acceptsConnections(int port);
