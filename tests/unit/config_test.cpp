@@ -55,12 +55,12 @@ struct ConfigFile {
 // A schema like a chat plugin would declare: one of every option type.
 OptionSchema chatSchema() {
     return {
-        {"secret", SB_OPT_STRING, true, true, std::nullopt, "Shared secret that signs webhook calls."},
-        {"port", SB_OPT_INT, false, false, "8443", "Port of the widget server."},
-        {"verbose", SB_OPT_BOOL, false, false, "false", "Log every request."},
-        {"timeout", SB_OPT_DURATION, false, false, "30s", "How long to wait for the provider."},
-        {"ratio", SB_OPT_DOUBLE, false, false, std::nullopt, "Sampling ratio."},
-        {"origins", SB_OPT_STRING_LIST, false, false, std::nullopt, "Allowed browser origins."},
+        {"secret", SB_OPT_STRING, true, true, std::nullopt, "Shared secret that signs webhook calls.", {}},
+        {"port", SB_OPT_INT, false, false, "8443", "Port of the widget server.", {}},
+        {"verbose", SB_OPT_BOOL, false, false, "false", "Log every request.", {}},
+        {"timeout", SB_OPT_DURATION, false, false, "30s", "How long to wait for the provider.", {}},
+        {"ratio", SB_OPT_DOUBLE, false, false, std::nullopt, "Sampling ratio.", {}},
+        {"origins", SB_OPT_STRING_LIST, false, false, std::nullopt, "Allowed browser origins.", {}},
     };
 }
 
@@ -458,8 +458,8 @@ TEST(ConfigTest, ListsSchemaOrderAndConversions) {
 
 TEST(ConfigTest, PluginDefaultsAreConvertedLikeConfigValues) {
     // The plugin's default text goes through the same conversion as config values.
-    OptionSchema schema = {{"every", SB_OPT_DURATION, false, false, "1h", ""},
-                           {"tags", SB_OPT_STRING_LIST, false, false, "[a, b]", ""}};
+    OptionSchema schema = {{"every", SB_OPT_DURATION, false, false, "1h", "", {}},
+                           {"tags", SB_OPT_STRING_LIST, false, false, "[a, b]", "", {}}};
     ConnectorConfig c;
     c.path = "connectors[0]";
     ResolvedOptions out;
@@ -533,8 +533,8 @@ TEST(ConfigTest, MissingRequiredOptionIsReportedAtTheConnector) {
 
 TEST(ConfigTest, SecretValuesNeverAppearInErrors) {
     ScopedEnv fromEnv("SB_CONFIG_TEST_PORT", "hunter2-env");
-    OptionSchema schema = {{"pin", SB_OPT_INT, true, true, std::nullopt, "Device PIN."},
-                           {"port", SB_OPT_INT, false, false, std::nullopt, "Port."}};
+    OptionSchema schema = {{"pin", SB_OPT_INT, true, true, std::nullopt, "Device PIN.", {}},
+                           {"port", SB_OPT_INT, false, false, std::nullopt, "Port.", {}}};
     ConfigFile f(
         "server:\n"
         "  api_token: hunter2-token\n"

@@ -10,6 +10,8 @@
 #include "store/store.h"
 #include "test_support.h"
 
+#include <switchboard/plugin.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -79,7 +81,7 @@ sb_status probeWebhook(sb_plugin_instance_plugin_ptr, const sb_http_request*, sb
 }
 
 constexpr sb_option kOptions[] = {
-    {sizeof(sb_option), "api_key", SB_OPT_STRING, SB_OPTION_SECRET, nullptr, "credentials"},
+    switchboard::Option("api_key", SB_OPT_STRING, "credentials").secret(),
 };
 
 const sb_plugin_descriptor kProbe = [] {

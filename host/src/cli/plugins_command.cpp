@@ -17,11 +17,54 @@ std::string flags(const OptionSpec& o) {
     return f;
 }
 
+std::string joined(const std::vector<std::string>& items, const char* separator) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : separator) + i;
+    return out;
+}
+
+// The 1.4 constraints in words: "one of md5hash, sha256; needs from_address".
+std::string constraintText(const OptionSpec& o) {
+    const auto& c = o.constraints;
+    std::vector<std::string> parts;
+    if (!c.allowed.empty()) parts.push_back("one of " + joined(c.allowed, ", "));
+    if (!c.pattern.empty()) parts.push_back("matches " + c.pattern);
+    const std::string what = o.type == SB_OPT_STRING_LIST ? "elements " : "";
+    if (c.min && c.max) parts.push_back(what + *c.min + " to " + *c.max);
+    else if (c.min) parts.push_back(what + "at least " + *c.min);
+    else if (c.max) parts.push_back(what + "at most " + *c.max);
+    if (c.format != SB_FORMAT_ANY) parts.push_back(std::string("a ") + optionFormatName(c.format));
+    if (!c.requires_.empty()) parts.push_back("needs " + joined(c.requires_, ", "));
+    if (!c.group.empty()) parts.push_back("this or another option of group '" + c.group + "' must be set");
+    return joined(parts, "; ");
+}
+
+// An empty default means "unset, optional": nothing worth printing.
+bool showsDefault(const OptionSpec& o) { return o.defaultValue && !o.defaultValue->empty(); }
+
+std::vector<std::string> webhookLines(const LoadedPlugin& p) {
+    if (!p.hasWebhooks()) return {};
+    if (p.webhookRoutes().empty()) return {"any method /webhooks/{instance}[/...] (the plugin declares no routes)"};
+    std::vector<std::string> out;
+    for (const auto& r : p.webhookRoutes())
+        out.push_back(r.display() + (r.description.empty() ? "" : "  " + r.description));
+    return out;
+}
+
 void describeText(const LoadedPlugin& p, std::ostream& out) {
     out << p.name() << " " << p.version() << " (" << p.kindName() << ")\n";
     if (!p.description().empty()) out << "  " << p.description() << "\n";
     out << "  file: " << p.file() << "\n  plugin ABI: " << p.abiMajor() << "." << p.abiMinor() << "\n";
-    out << "  webhooks: " << (p.hasWebhooks() ? "POST|GET /webhooks/{instance}[/...]" : "no") << "\n\n";
+    const auto hooks = webhookLines(p);
+    out << "  webhooks: " << (hooks.empty() ? "no" : "") << "\n";
+    for (const auto& line : hooks) out << "    " << line << "\n";
+    if (p.reaches()) out << "  reaches: " << joined(*p.reaches(), ", ") << "\n";
+    if (!p.metrics().empty()) {
+        out << "  metrics:\n";
+        for (const auto& m : p.metrics())
+            out << "    " << p.metricName(m.name) << " (" << m.type << ")  " << m.help << "\n";
+    }
+    out << "\n";
     if (p.schema().empty()) {
         out << "Options: none\n";
         return;
@@ -29,8 +72,9 @@ void describeText(const LoadedPlugin& p, std::ostream& out) {
     out << "Options:\n";
     for (const auto& o : p.schema()) {
         out << "  " << o.name << " (" << flags(o) << ")";
-        if (o.defaultValue) out << "  default: " << (o.defaultValue->empty() ? "\"\"" : *o.defaultValue);
+        if (showsDefault(o)) out << "  default: " << *o.defaultValue;
         out << "\n      " << o.description << "\n";
+        if (const std::string c = constraintText(o); !c.empty()) out << "      constraints: " << c << "\n";
     }
 }
 
@@ -47,9 +91,19 @@ void describeMarkdown(const LoadedPlugin& p, std::ostream& out) {
     out << "| option | type | required | secret | default | description |\n";
     out << "|---|---|---|---|---|---|\n";
     for (const auto& o : p.schema()) {
+        const std::string c = constraintText(o);
         out << "| `" << o.name << "` | " << optionTypeName(o.type) << " | " << (o.required ? "yes" : "no") << " | "
-            << (o.secret ? "yes" : "no") << " | " << (o.defaultValue ? "`" + cell(*o.defaultValue) + "`" : "—")
-            << " | " << cell(o.description) << " |\n";
+            << (o.secret ? "yes" : "no") << " | " << (showsDefault(o) ? "`" + cell(*o.defaultValue) + "`" : "—")
+            << " | " << cell(o.description + (c.empty() ? "" : " Constraints: " + c + ".")) << " |\n";
+    }
+    if (const auto hooks = webhookLines(p); !hooks.empty()) {
+        out << "\nWebhooks:\n\n";
+        for (const auto& line : hooks) out << "- `" << cell(line) << "`\n";
+    }
+    if (!p.metrics().empty()) {
+        out << "\n| metric | type | help |\n|---|---|---|\n";
+        for (const auto& m : p.metrics())
+            out << "| `" << p.metricName(m.name) << "` | " << m.type << " | " << cell(m.help) << " |\n";
     }
 }
 
@@ -69,8 +123,26 @@ void describeJson(const LoadedPlugin& p, std::ostream& out) {
                            {"secret", o.secret},
                            {"default", o.defaultValue ? nlohmann::json(*o.defaultValue) : nlohmann::json(nullptr)},
                            {"description", o.description}});
+        const auto& c = o.constraints;
+        nlohmann::json& added = options.back();
+        if (!c.allowed.empty()) added["allowed"] = c.allowed;
+        if (!c.pattern.empty()) added["pattern"] = c.pattern;
+        if (c.min) added["min"] = *c.min;
+        if (c.max) added["max"] = *c.max;
+        if (c.format != SB_FORMAT_ANY) added["format"] = optionFormatName(c.format);
+        if (!c.requires_.empty()) added["requires"] = c.requires_;
+        if (!c.group.empty()) added["one_of_group"] = c.group;
     }
     j["options"] = options;
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& r : p.webhookRoutes())
+        routes.push_back({{"methods", r.methods}, {"path", r.path + (r.prefix ? "*" : "")}, {"description", r.description}});
+    j["webhook_routes"] = routes;
+    nlohmann::json metrics = nlohmann::json::array();
+    for (const auto& m : p.metrics())
+        metrics.push_back({{"name", p.metricName(m.name)}, {"type", m.type}, {"help", m.help}});
+    j["metrics"] = metrics;
+    j["reaches"] = p.reaches() ? nlohmann::json(*p.reaches()) : nlohmann::json(nullptr);
     out << j.dump(2) << "\n";
 }
 

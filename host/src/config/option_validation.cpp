@@ -2,6 +2,7 @@
 // the flat (name, value) list the plugin receives. The schema is the only description of
 // a plugin's options: nothing here knows any particular plugin.
 #include "config/config.h"
+#include "config/option_constraints.h"
 #include "config/parse_context.h"
 #include "config/suggest.h"
 #include "config/value_parsing.h"
@@ -66,6 +67,41 @@ std::optional<std::vector<std::string>> splitListDefault(const std::string& text
     }
 }
 
+bool hasValue(const ResolvedOptions& options, const std::string& name) {
+    for (const auto& entry : options.entries)
+        if (entry.first == name) return true;
+    return false;
+}
+
+// requires_options and one_of_group: rules between options, on what is set or defaulted.
+template <typename Report>
+void checkRelations(const ConnectorConfig& connector, const OptionSchema& schema, const ResolvedOptions& options,
+                    Report& report) {
+    std::vector<std::string> groupsDone;
+    for (const auto& spec : schema) {
+        if (hasValue(options, spec.name)) {
+            const auto given = connector.options.find(spec.name);
+            const SourceLocation& where = given != connector.options.end() ? given->second.where : connector.where;
+            for (const auto& needed : spec.constraints.requires_)
+                if (!hasValue(options, needed))
+                    report(where, spec.name, "option '" + spec.name + "' needs option '" + needed + "' to be set too");
+        }
+        const std::string& group = spec.constraints.group;
+        if (group.empty() || std::find(groupsDone.begin(), groupsDone.end(), group) != groupsDone.end()) continue;
+        groupsDone.push_back(group);
+        std::vector<std::string> members;
+        bool any = false;
+        for (const auto& other : schema) {
+            if (other.constraints.group != group) continue;
+            members.push_back(other.name);
+            any = any || hasValue(options, other.name);
+        }
+        if (!any)
+            report(connector.where, spec.name,
+                   "one of the options " + joinNames(members) + " must be set (plugin '" + connector.plugin + "')");
+    }
+}
+
 bool before(const ConfigError& a, const ConfigError& b) {
     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
 }
@@ -90,6 +126,12 @@ void validateOptions(const ConnectorConfig& connector, const OptionSchema& schem
     ResolvedOptions result;
     for (const auto& spec : schema) {
         const std::string quoted = "option '" + spec.name + "' ";
+        if (std::string bad = boundProblem(spec); !bad.empty()) {
+            report(connector.where, spec.name,
+                   "plugin '" + connector.plugin + "' declares an invalid " + bad + " for " + quoted +
+                       "; report this to the plugin's authors");
+            continue;
+        }
         auto given = connector.options.find(spec.name);
         if (given == connector.options.end()) {
             if (spec.defaultValue) {
@@ -100,7 +142,9 @@ void validateOptions(const ConnectorConfig& connector, const OptionSchema& schem
                 }
                 for (const auto& item : items) {
                     Converted converted = convertScalar(spec.type, item);
-                    if (converted.value) {
+                    if (converted.value && converted.problem.empty())
+                        converted.problem = valueProblem(spec, *converted.value, spec.secret);
+                    if (converted.value && converted.problem.empty()) {
                         result.entries.emplace_back(spec.name, *converted.value);
                     } else {
                         report(connector.where, spec.name,
@@ -129,7 +173,13 @@ void validateOptions(const ConnectorConfig& connector, const OptionSchema& schem
             if (spec.required && raw.values.empty()) {
                 report(raw.where, spec.name, "required " + quoted + "is an empty list");
             }
-            for (const auto& value : raw.values) result.entries.emplace_back(spec.name, value);
+            if (std::string bad = listLengthProblem(spec, raw.values.size()); !bad.empty())
+                report(raw.where, spec.name, quoted + bad);
+            for (const auto& value : raw.values) {
+                if (std::string bad = valueProblem(spec, value, hidden); !bad.empty())
+                    report(raw.where, spec.name, quoted + "element " + bad);
+                result.entries.emplace_back(spec.name, value);
+            }
             continue;
         }
         if (raw.isList) {
@@ -144,8 +194,13 @@ void validateOptions(const ConnectorConfig& connector, const OptionSchema& schem
                    quoted + converted.problem + ", got " + showValue(raw.values.front(), hidden));
             continue;
         }
+        if (std::string bad = valueProblem(spec, *converted.value, hidden); !bad.empty()) {
+            report(raw.where, spec.name, quoted + bad);
+            continue;
+        }
         result.entries.emplace_back(spec.name, std::move(*converted.value));
     }
+    checkRelations(connector, schema, result, report);
 
     if (found.empty()) {
         out = std::move(result);

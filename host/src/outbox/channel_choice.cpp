@@ -7,6 +7,7 @@
 #include <Poco/Data/Statement.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <optional>
 
 using namespace Poco::Data::Keywords;
@@ -85,6 +86,40 @@ std::vector<Candidate> identityCandidates(Sql& s, const std::string& customerId,
     return out;
 }
 
+// One declared reach ("phone", "external", "external:crm") as an identity type and the
+// prefix its values must have ("crm:" for external:crm).
+std::pair<std::string, std::string> reachType(const std::string& reach) {
+    const auto colon = reach.find(':');
+    if (colon == std::string::npos) return {reach, ""};
+    return {reach.substr(0, colon), reach.substr(colon + 1) + ":"};
+}
+
+bool reaches(const std::vector<std::string>& declared, const Recipient& r) {
+    for (const auto& reach : declared) {
+        const auto [type, prefix] = reachType(reach);
+        if (r.type == type && r.value.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+}
+
+// The customer's addresses a sink can deliver to: the types it declared, in its order (the
+// first type that has one wins); else the type its channel name implies (1.0-1.3 plugins).
+std::vector<Candidate> reachableIdentities(Sql& s, const std::string& customerId, const std::vector<std::string>& declared,
+                                           const std::string& channel) {
+    if (declared.empty()) {
+        const std::string type = addressTypeFor(channel);
+        return type.empty() ? std::vector<Candidate>{} : identityCandidates(s, customerId, type);
+    }
+    for (const auto& reach : declared) {
+        const auto [type, prefix] = reachType(reach);
+        std::vector<Candidate> found;
+        for (auto& c : identityCandidates(s, customerId, type))
+            if (c.recipient.value.compare(0, prefix.size(), prefix) == 0) found.push_back(std::move(c));
+        if (!found.empty()) return found;
+    }
+    return {};
+}
+
 DeliveryChoice refuse(int status, std::string why) {
     DeliveryChoice c;
     c.httpStatus = status;
@@ -142,17 +177,26 @@ DeliveryChoice chooseDelivery(Sql& s, const HostControl& sinks, const customer::
         choice.channel = channel;
     }
 
+    const auto sink = sinks.connector(choice.connector);
+    const std::vector<std::string> declared = sink ? sink->reaches : std::vector<std::string>{};
     std::vector<Candidate> candidates;
     if (auto last = latestInbound(s, customerId, "", choice.connector))
         candidates = senderCandidates(last->normalizedJson, normalizer);
+    if (!declared.empty())
+        candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                        [&](const Candidate& c) { return !reaches(declared, c.recipient); }),
+                         candidates.end());
     const bool fromSender = !candidates.empty();
-    if (!fromSender) {
-        const std::string type = addressTypeFor(choice.channel);
-        if (!type.empty()) candidates = identityCandidates(s, customerId, type);
+    if (!fromSender) candidates = reachableIdentities(s, customerId, declared, choice.channel);
+    if (candidates.empty()) {
+        std::string what = "has no identity this channel can reach";
+        if (!declared.empty()) {
+            std::string types;
+            for (const auto& d : declared) types += (types.empty() ? "" : ", ") + d;
+            what = "has no identity of a type connector '" + choice.connector + "' reaches (" + types + ")";
+        }
+        return refuse(409, "no address for channel '" + choice.channel + "': customer '" + customerId + "' " + what);
     }
-    if (candidates.empty())
-        return refuse(409, "no address for channel '" + choice.channel + "': customer '" + customerId +
-                               "' has no identity this channel can reach");
     std::string refusedWhy;
     for (const auto& c : candidates) {
         const std::string status = customer::consentStatus(s, c.matchKey, request.purpose);

@@ -26,7 +26,6 @@ constexpr const char* kScope = "outbox";
 // Rows handled per claim: a full batch is followed by another pass at once.
 constexpr int kBatch = 32;
 
-sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
 
 // Owned strings and the sb_message view over them, built from an outbox payload.
 struct OutboundView {
@@ -36,7 +35,14 @@ struct OutboundView {
     std::vector<sb_kv> attributes;
     sb_message message{};
 
-    OutboundView(const json& p, const std::string& idempotencyKey) {
+    // The 1.4 fields: who it goes to, which entry, what kind, and which try this is.
+    struct Entry {
+        int64_t id = 0;
+        std::string kind;
+        int64_t attempt = 1;
+    };
+
+    OutboundView(const json& p, const std::string& idempotencyKey, const Entry& entry) {
         auto keep = [&](std::string s) { return span(strings.emplace_back(std::move(s))); };
         for (const auto& r : p.value("references", json::array()))
             if (r.is_string()) references.push_back(keep(r.get<std::string>()));
@@ -63,6 +69,14 @@ struct OutboundView {
         message.occurred_at_ms = nowUnixMs();
         message.attributes = attributes.data();
         message.attribute_count = attributes.size();
+        message.customer_id = keep(p.value("customer_id", ""));
+        message.outbox_id = keep(std::to_string(entry.id));
+        // A message that answers an interaction is a reply: the sink may thread it.
+        const bool answers = !p.value("in_reply_to", "").empty();
+        message.kind = keep(entry.kind == "message" && answers ? "reply" : entry.kind);
+        message.purpose = keep(p.value("purpose", "service"));
+        message.attempt = static_cast<uint32_t>(entry.attempt);
+        message.replay = p.value("replayed", false) ? 1 : 0;
     }
 };
 
@@ -76,6 +90,7 @@ struct Dispatcher::Claimed {
     int64_t attempts = 0;
     int64_t enqueuedAtMs = 0;
     std::string payload;
+    std::string kind;
 };
 
 Dispatcher::Dispatcher(Store& store, HostControl& sinks, Metrics& metrics, const config::OutboxConfig& config)
@@ -148,18 +163,19 @@ int Dispatcher::dispatchDue() {
             // Conditional: a row another host claimed meanwhile comes back empty.
             Claimed c;
             std::vector<int64_t> got, messageIds, attempts, enqueued;
-            std::vector<std::string> connectors, keys, payloads;
+            std::vector<std::string> connectors, keys, payloads, kinds;
             // Leased (config claim_lease): a crash mid-send brings the row back after it.
             int64_t lease = at + config_.claimLease.count(), rowId = id;
             Poco::Data::Statement claim =
                 s << "UPDATE outbox SET next_attempt_at_ms = ? WHERE id = ? AND state = 'pending' AND "
                      "next_attempt_at_ms <= ? RETURNING id, message_id, connector, idempotency_key, attempts, "
-                     "enqueued_at_ms, payload_json";
+                     "enqueued_at_ms, payload_json, kind";
             claim, use(lease), use(rowId), use(due), into(got), into(messageIds), into(connectors), into(keys),
-                into(attempts), into(enqueued), into(payloads);
+                into(attempts), into(enqueued), into(payloads), into(kinds);
             claim.execute();
             if (got.empty()) continue;
-            rows.push_back({got[0], messageIds[0], connectors[0], keys[0], attempts[0], enqueued[0], payloads[0]});
+            rows.push_back({got[0], messageIds[0], connectors[0], keys[0], attempts[0], enqueued[0], payloads[0],
+                            kinds[0]});
         }
     });
     // Instances found not running (or failing with FAIL_FATAL) in this pass, with why: their
@@ -191,7 +207,7 @@ void Dispatcher::handle(const Claimed& row, std::map<std::string, std::string>& 
             if (auto h = held.find(row.connector); h != held.end()) {
                 sent = {SinkCall::NotRunning, SB_RETRY, h->second, {}, 0};
             } else {
-                OutboundView view(payload, row.idempotencyKey);
+                OutboundView view(payload, row.idempotencyKey, {row.id, row.kind, row.attempts + 1});
                 sent = sinks_.sendMessage(row.connector, view.message);
             }
         }

@@ -138,7 +138,8 @@ EnqueueResult Outbox::enqueue(Sql& s, const OutboundRequest& request) {
                  {"references", replied.references},
                  {"conversation_id", replied.conversationId},
                  {"attributes", attributes},
-                 {"purpose", request.purpose}};
+                 {"purpose", request.purpose},
+                 {"customer_id", *live}};
 
     int64_t at = nowUnixMs();  // bound by use(): POCO binds lvalues, not constants
     std::vector<int64_t> messageId;

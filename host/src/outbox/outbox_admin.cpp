@@ -91,10 +91,20 @@ AdminReply Outbox::replay(int64_t id) {
             return;
         }
         int64_t at = nowUnixMs(), rowId = id;
+        // The sink is told it is a replay (sb_message.replay): mark the payload, in C++ so
+        // both SQL dialects do the same.
+        std::vector<std::string> payloads;
+        s << "SELECT payload_json FROM outbox WHERE id = ?", use(rowId), into(payloads), now;
+        json payload = payloads.empty() ? json() : json::parse(payloads[0], nullptr, false);
+        std::string marked = payloads.empty() ? "{}" : payloads[0];
+        if (payload.is_object()) {
+            payload["replayed"] = true;
+            marked = payload.dump();
+        }
         // A fresh budget: attempts and max_age count again from now.
         s << "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at_ms = ?, enqueued_at_ms = ?, "
-             "updated_at_ms = ? WHERE id = ?",
-            use(at), use(at), use(at), use(rowId), now;
+             "updated_at_ms = ?, payload_json = ? WHERE id = ?",
+            use(at), use(at), use(at), use(marked), use(rowId), now;
         s << "UPDATE messages SET delivery_status = 'queued', delivery_detail = 'replayed from the dead-letter queue' "
              "WHERE id = (SELECT message_id FROM outbox WHERE id = ?)",
             use(rowId), now;

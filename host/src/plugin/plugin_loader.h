@@ -5,17 +5,27 @@
 #pragma once
 
 #include "plugin/option_schema.h"
+#include "plugin/webhook_routes.h"
 
 #include <switchboard/plugin.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace boost::dll {
 class shared_library;
 }
 
 namespace switchboard::host {
+
+// A metric a plugin declared (since 1.4), for its HELP line.
+struct PluginMetric {
+    std::string name;
+    std::string type;  // "counter" or "gauge"
+    std::string help;
+};
 
 class LoadedPlugin {
 public:
@@ -40,6 +50,13 @@ public:
     size_t descriptorSize() const { return descriptorSize_; }
     bool hasWebhooks() const { return descriptor_->handle_webhook != nullptr; }
     bool canPoll() const { return descriptor_->poll != nullptr; }
+    // Since 1.4; empty (serve everything, no HELP, guess from the channel, no hook) before.
+    const std::vector<WebhookRoute>& webhookRoutes() const { return routes_; }
+    const std::vector<PluginMetric>& metrics() const { return metrics_; }
+    const std::optional<std::vector<std::string>>& reaches() const { return reaches_; }
+    decltype(sb_plugin_descriptor::validate) validateHook() const { return validate_; }
+    // "switchboard_plugin_<plugin>_<name>": the exported name of a plugin metric.
+    std::string metricName(const std::string& name) const;
 
 private:
     std::shared_ptr<boost::dll::shared_library> library_;  // declared first: destroyed last
@@ -53,6 +70,10 @@ private:
     uint32_t abiMinor_ = 0;
     size_t descriptorSize_ = 0;
     OptionSchema schema_;
+    std::vector<WebhookRoute> routes_;
+    std::vector<PluginMetric> metrics_;
+    std::optional<std::vector<std::string>> reaches_;
+    decltype(sb_plugin_descriptor::validate) validate_ = nullptr;
 };
 
 struct LoadOutcome {

@@ -14,6 +14,9 @@ namespace switchboard::host {
 // A view of s for the duration of the call; empty when s.data is NULL.
 inline std::string_view view(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
 
+// A borrowed sb_str of s, for a call that does not keep it.
+inline sb_str span(std::string_view s) { return sb_str{s.data(), s.size()}; }
+
 // Copies text into err, truncated to fit with its NUL; nothing when err has no room.
 inline void writeErr(sb_errbuf err, const std::string& text) {
     if (err.data == nullptr || err.capacity == 0) return;

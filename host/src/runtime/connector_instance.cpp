@@ -21,7 +21,6 @@ constexpr auto kCommandTimeout = std::chrono::seconds(30);
 constexpr std::chrono::milliseconds kMinBusyPollDelay{1000};
 constexpr std::chrono::milliseconds kMaxBusyPollDelay{30000};
 
-sb_str span(std::string_view s) { return sb_str{s.data(), s.size()}; }
 
 // An error buffer the plugin writes into; always NUL-terminated.
 struct ErrBuf {
@@ -49,6 +48,8 @@ ConnectorInstance::ConnectorInstance(InstanceSpec spec, Store& store, Metrics& m
     : spec_(std::move(spec)), store_(store), metrics_(metrics), backoffPolicy_(backoff) {
     scope_ = spec_.plugin->kindName() + ":" + spec_.plugin->name() + ":" + spec_.name();
     if (!spec_.config.enabled) state_ = InstanceState::Disabled;
+    for (const auto& m : spec_.plugin->metrics())
+        metrics_.describe(spec_.plugin->metricName(m.name), m.type, m.help);
 }
 
 ConnectorInstance::~ConnectorInstance() { shutdown(); }
@@ -354,6 +355,20 @@ ControlResult ConnectorInstance::restart() {
 WebhookOutcome ConnectorInstance::handleWebhook(const WebhookRequest& request, WebhookResponse& response) {
     if (!spec_.plugin->hasWebhooks()) return WebhookOutcome::NotFound;
     counters_.webhookRequests++;
+    // What the plugin did not declare is answered here: no plugin code runs for it.
+    const RouteDecision route = decideRoute(spec_.plugin->webhookRoutes(), request.method, request.path);
+    if (route.kind == RouteDecision::NoSuchPath) {
+        response = WebhookResponse{404, {{"Content-Type", "application/json"}},
+                                   nlohmann::json{{"error", "connector instance '" + name() + "' serves no path '" +
+                                                                request.path + "'"}}.dump()};
+        return WebhookOutcome::Handled;
+    }
+    if (route.kind == RouteDecision::MethodNotAllowed) {
+        response = WebhookResponse{405, {{"Content-Type", "application/json"}, {"Allow", route.allow}},
+                                   nlohmann::json{{"error", "method " + request.method + " is not allowed here; allowed: " +
+                                                                route.allow}}.dump()};
+        return WebhookOutcome::Handled;
+    }
     std::shared_lock calls(callMutex_);
     if (plugin_ == nullptr || state_ != InstanceState::Running) return WebhookOutcome::Unavailable;
     if (store_.commitQueue().behind()) {
@@ -428,16 +443,22 @@ SinkSendResult ConnectorInstance::send(const sb_message& message) {
         if (!lastError_.empty()) why += "; last error: " + lastError_;
         return {SinkCall::NotRunning, SB_RETRY, why, {}, 0};
     }
-    char providerId[512] = {0};
+    char providerId[SB_PROVIDER_MESSAGE_ID_MAX + 1] = {0};
     sb_send_result result{static_cast<uint32_t>(sizeof(sb_send_result)), 0, providerId, sizeof providerId};
     ErrBuf err;
     out.status = spec_.plugin->descriptor().send(plugin_, &message, &result, err.abi());
     calls.unlock();
-    providerId[sizeof providerId - 1] = '\0';  // a plugin that ignored the capacity
-    out.providerMessageId = providerId;
     out.retryAfterMs = result.retry_after_ms;
-    if (out.status == SB_OK) return out;
-    out.error = withoutSecrets(err.text("the plugin gave no reason"));
+    if (providerId[sizeof providerId - 1] != '\0') {
+        // The plugin ignored the capacity: the id is cut and would match no receipt.
+        out.status = SB_FAIL_DATA;
+        out.error = "the plugin wrote a provider message id longer than SB_PROVIDER_MESSAGE_ID_MAX (" +
+                    std::to_string(SB_PROVIDER_MESSAGE_ID_MAX) + " bytes) without its NUL; fix the plugin";
+    } else {
+        out.providerMessageId = providerId;
+        if (out.status == SB_OK) return out;
+        out.error = withoutSecrets(err.text("the plugin gave no reason"));
+    }
     if (out.status == SB_FAIL_FATAL) {
         // Before returning: the outbox's next send already finds the instance not running.
         reportFatal("send", out.error);
@@ -471,6 +492,7 @@ ConnectorStatus ConnectorInstance::status() const {
     st.counters.failures = counters_.failures;
     st.counters.restarts = counters_.restarts;
     st.options = spec_.maskedOptions();
+    if (spec_.plugin->reaches()) st.reaches = *spec_.plugin->reaches();
     return st;
 }
 

@@ -74,6 +74,7 @@ public:
     bool settled() const { return settled_.load(); }
     const std::string& name() const { return spec_.name(); }
     const InstanceSpec& spec() const { return spec_; }
+    const LoadedPlugin& plugin() const { return *spec_.plugin; }
 
     // --- used by host services (host_services.cpp) ---
     const std::string& logScope() const { return scope_; }

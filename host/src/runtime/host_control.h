@@ -55,6 +55,9 @@ struct ConnectorStatus {
     ConnectorCounters counters;
     // Options as configured, secrets replaced by "***".
     std::vector<std::pair<std::string, std::string>> options;
+    // Sinks: the identity types the plugin declared it reaches ("phone", "external:crm");
+    // empty when it declared none (the host then guesses from the channel).
+    std::vector<std::string> reaches;
 };
 
 enum class ControlOutcome { Ok, NotFound, Conflict };

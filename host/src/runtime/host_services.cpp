@@ -159,14 +159,15 @@ sb_status hostCheckpointPut(sb_host_instance_host_ptr inst, sb_str key, sb_str v
     }
 }
 
-std::string pluginMetricName(sb_str name) {
-    return "switchboard_plugin_" + Metrics::sanitizeName(std::string(view(name)));
+// switchboard_plugin_<plugin>_<name>: two plugins' "stored" counters stay apart.
+std::string pluginMetricName(sb_host_instance_host_ptr inst, sb_str name) {
+    return inst->owner->plugin().metricName(Metrics::sanitizeName(std::string(view(name))));
 }
 
 void hostCounterAdd(sb_host_instance_host_ptr inst, sb_str name, double delta) noexcept {
     try {
         if (!inst) return;
-        inst->owner->metrics().add(pluginMetricName(name), {{"instance", inst->owner->name()}}, delta);
+        inst->owner->metrics().add(pluginMetricName(inst, name), {{"instance", inst->owner->name()}}, delta);
     } catch (...) {
     }
 }
@@ -174,7 +175,7 @@ void hostCounterAdd(sb_host_instance_host_ptr inst, sb_str name, double delta) n
 void hostGaugeSet(sb_host_instance_host_ptr inst, sb_str name, double value) noexcept {
     try {
         if (!inst) return;
-        inst->owner->metrics().set(pluginMetricName(name), {{"instance", inst->owner->name()}}, value);
+        inst->owner->metrics().set(pluginMetricName(inst, name), {{"instance", inst->owner->name()}}, value);
     } catch (...) {
     }
 }
@@ -183,6 +184,23 @@ void hostGaugeSet(sb_host_instance_host_ptr inst, sb_str name, double value) noe
 void hostRequestPoll(sb_host_instance_host_ptr inst) noexcept {
     try {
         if (inst) inst->owner->requestPoll();
+    } catch (...) {
+    }
+}
+
+// Refusal reasons become a label value: keep them to [a-z0-9_] and short.
+std::string rejectReason(sb_str reason) {
+    std::string out;
+    for (char c : view(reason).substr(0, 64)) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        out += ok ? c : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : '_';
+    }
+    return out.empty() ? "unspecified" : out;
+}
+
+void hostCountRejected(sb_host_instance_host_ptr inst, sb_str reason) noexcept {
+    try {
+        if (inst) inst->owner->countRejected(rejectReason(reason));
     } catch (...) {
     }
 }
@@ -201,6 +219,7 @@ const sb_host_api kHostApi = {
     &hostReportDelivery,  // since 1.1: runtime/delivery_reports.cpp
     &hostReportConsent,   // since 1.2: runtime/consent_reports.cpp
     &hostRequestPoll,     // since 1.3
+    &hostCountRejected,   // since 1.4
 };
 
 }  // namespace

@@ -75,7 +75,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 3
+#define SB_ABI_VERSION_MINOR 4
 
 #define SB_ENTRY_SYMBOL "switchboard_plugin_descriptor"
 
@@ -85,7 +85,11 @@ extern "C" {
 #define SB_EXPORT __attribute__((visibility("default")))
 #endif
 
-/* True when a struct of this size contains `field` (use on structs the other side filled). */
+/* True when a struct of this size contains `field` (use on structs the other side filled).
+ * THE way to ask whether the other side has something newer than 1.0: a host service
+ * (SB_HAS_FIELD(api, sb_host_api, request_poll)), a descriptor field, a message field.
+ * abi_minor is informational (logs, describe); the SB_*_SIZE_1_x macros below are kept for
+ * code written against older SDKs. */
 #define SB_HAS_FIELD(ptr, type, field) \
     ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
@@ -125,6 +129,7 @@ typedef enum sb_status {
     /* This input can never succeed (bad payload, rejected recipient): dead-letter it. */
     SB_FAIL_DATA = 2,
     /* The instance is broken, not the input (credentials refused or revoked, lost state).
+     * This is the one meaning of SB_FAIL_FATAL; the C++ wrapper and the guide refer here.
      * From any call (create, start, poll, handle_webhook, send) the host fails the instance:
      * state "backoff" with this reason as its last_error (write no secret in it), nothing
      * more is called on it, it is stopped and destroyed, and a new one is created and started
@@ -167,7 +172,19 @@ typedef enum sb_option_type {
 #define SB_OPTION_REQUIRED 0x1u /* config must set it; there is no default */
 #define SB_OPTION_SECRET 0x2u   /* never logged, never returned by the API, shown as "***" */
 
-/* OWNERSHIP: static plugin data, valid while the library is loaded. */
+/* Syntaxes a string option's value can be required to have (since 1.4, sb_option.format). */
+typedef enum sb_option_format {
+    SB_FORMAT_ANY = 0,
+    SB_FORMAT_URL = 1,      /* an absolute URL with a scheme and a host */
+    SB_FORMAT_HTTP_URL = 2, /* an absolute http:// or https:// URL */
+    SB_FORMAT_EMAIL = 3     /* an addr-spec: local@domain */
+} sb_option_format;
+
+/* OWNERSHIP: static plugin data, valid while the library is loaded.
+ * Every constraint (since 1.4) is checked by the host before create and by
+ * `switchboard check-config`, with the file, line and column of the value; NULL / 0 means
+ * "no constraint". A 1.0-1.3 host ignores them, so create must not rely on them being checked
+ * when it runs on an older host. */
 typedef struct sb_option {
     uint32_t struct_size;
     const char* name;          /* NUL-terminated, [a-z0-9_]+ */
@@ -175,17 +192,34 @@ typedef struct sb_option {
     uint32_t flags;            /* SB_OPTION_* */
     const char* default_value; /* textual, as written in YAML; NULL when none */
     const char* description;   /* one or more sentences, shown in generated docs */
+
+    /* --- since 1.4: constraints --- */
+    const char* allowed;       /* "a|b|c": the value (each element of a list) is one of these, exactly */
+    const char* pattern;       /* RE2 syntax: the whole value (each element of a list) must match */
+    const char* min_value;     /* inclusive bounds of an int, double or duration, written as in */
+    const char* max_value;     /*   YAML ("1", "0.5", "500ms"); the length of a string list */
+    uint32_t format;           /* sb_option_format: the syntax of a string (each element of a list) */
+    const char* requires_options; /* "a,b": when this option has a value, these must have one too */
+    const char* one_of_group;  /* options naming the same group: at least one of them must have a
+                                  value (a default counts), e.g. Twilio's from / messaging_service_sid */
 } sb_option;
 
-/* Validated configuration handed to create(). Every declared option that is set or has a
- * default appears once (lists: once per element). Secrets are already resolved.
- * Borrowed: valid during create() only — copy what you keep. */
+/* Validated configuration handed to validate() and create(). Every declared option that is
+ * set or has a default appears once (lists: once per element): a plugin reads defaults from
+ * here and never writes them a second time. Secrets are already resolved.
+ * Borrowed: valid during the call only — copy what you keep. */
 typedef struct sb_config {
     uint32_t struct_size;
     const sb_kv* entries;
     size_t entry_count;
     sb_str instance_name; /* the connector instance's name from config */
 } sb_config;
+
+/* Host-owned sink for configuration problems found by a plugin's validate (since 1.4).
+ * option: the option the problem is about (the host points at its line in the file), or
+ * empty for the instance as a whole; message: what is wrong and how to fix it, UTF-8, with no
+ * secret value in it. Both borrowed for the call. May be called any number of times. */
+typedef void (*sb_config_problem_fn)(void* host_ctx, sb_str option, sb_str message);
 
 /* ---------------------------------------------------------------------------------------
  * The normalized message: what crosses the boundary for every channel.
@@ -219,6 +253,19 @@ typedef struct sb_attachment {
     sb_str reference;      /* where the content is: URL or storage reference */
 } sb_attachment;
 
+/* One message. Inbound (a source's emit) the plugin fills the 1.0 fields. Outbound (a sink's
+ * send) the host fills them from the outbox entry:
+ *   channel        the channel chosen for the delivery
+ *   direction      SB_DIRECTION_OUTBOUND
+ *   source_id      "outbox:<key>", stable across attempts: an idempotency key for the provider
+ *   conversation_id, in_reply_to, references: the thread of the interaction this answers, if any
+ *   recipients     the customer's addresses chosen for this channel (type email/phone/external,
+ *                  value normalized: E.164 phones, "system:id" external ids), consent checked
+ *   subject, text, html: what to send
+ *   attributes     the request's attributes, plus "outbox.idempotency_key"
+ *   occurred_at_ms when the host handed it over
+ *   sender, attachments, raw: empty
+ * and, since 1.4, customer_id, outbox_id, kind, purpose, attempt and replay below. */
 typedef struct sb_message {
     uint32_t struct_size;
     sb_str channel;             /* "webchat", "email", "sms", "whatsapp", "voice", ... */
@@ -246,6 +293,15 @@ typedef struct sb_message {
     size_t attribute_count;
     sb_str raw_content_type;    /* media type of raw, e.g. "application/json" */
     sb_str raw;                 /* the original payload, kept for audit and reprocessing */
+
+    /* --- since 1.4: set by the host on outbound messages (send); ignored in emit --- */
+    sb_str customer_id;         /* the customer this goes to, as the customer API names them */
+    sb_str outbox_id;           /* the outbox entry's id, decimal (as GET /api/v1/outbox lists it) */
+    sb_str kind;                /* "message" (to a customer), "reply" (answers an interaction),
+                                   "forward" (a copy of an interaction), "case" (for a CRM) */
+    sb_str purpose;             /* consent purpose: "service" or "marketing" */
+    uint32_t attempt;           /* 1 for the first try of this entry, 2 for its first retry, ... */
+    uint32_t replay;            /* 1 when an operator replayed the entry from the dead letters */
 } sb_message;
 
 /* A batch handed to emit(). When checkpoint_key is non-empty the host stores
@@ -272,6 +328,20 @@ typedef enum sb_emit_outcome {
 /* ---------------------------------------------------------------------------------------
  * Webhooks: the host serves /webhooks/{instance}[/...] and calls handle_webhook.
  * ------------------------------------------------------------------------------------- */
+
+/* A route a plugin serves (since 1.4, sb_plugin_descriptor.webhook_routes). When a plugin
+ * declares routes the host answers a request matching none of them itself: 404 for a path no
+ * route has, 405 with an Allow header for a method the path's routes do not list; the plugin
+ * only sees requests it declared. Plugins declaring none get every request (1.0-1.3).
+ * OWNERSHIP: static plugin data. */
+typedef struct sb_webhook_route {
+    uint32_t struct_size;
+    const char* methods;     /* "POST", or several: "GET|POST" (upper case) */
+    const char* path;        /* after /webhooks/{instance}: "" (the instance URL itself), "/status",
+                                or a prefix ending in a slash and an asterisk ("/media/" then "*":
+                                any path below /media) */
+    const char* description; /* what the provider sends here, shown by `plugins describe` */
+} sb_webhook_route;
 
 typedef struct sb_http_request {
     uint32_t struct_size;
@@ -300,11 +370,16 @@ typedef struct sb_http_response {
  * Sink results.
  * ------------------------------------------------------------------------------------- */
 
+/* The longest provider message id a host keeps (bytes, without the NUL). The host's buffer
+ * holds at least this plus the NUL. A longer id is an error, never cut: a cut id would match
+ * no delivery receipt (the C++ wrapper fails the send with a reason naming the length). */
+#define SB_PROVIDER_MESSAGE_ID_MAX 255
+
 typedef struct sb_send_result {
     uint32_t struct_size;
     uint32_t retry_after_ms;         /* with SB_RETRY: wait at least this long (0 = host decides) */
     char* provider_message_id;       /* host-owned buffer: write the provider's id, NUL-terminated */
-    size_t provider_message_id_capacity;
+    size_t provider_message_id_capacity; /* >= SB_PROVIDER_MESSAGE_ID_MAX + 1 */
 } sb_send_result;
 
 /* Delivery receipts (since 1.1): what a channel said later about an outbound message the
@@ -369,9 +444,10 @@ typedef struct sb_host_api {
     sb_status (*checkpoint_put)(sb_host_instance_host_ptr inst, sb_str key, sb_str value,
                                 sb_errbuf err);
 
-    /* Metrics, exported per instance as switchboard_plugin_<name>{instance="..."}.
-     * name: [a-z0-9_]+. counter_add for monotonically increasing counts, gauge_set for
-     * levels. */
+    /* Metrics, exported per instance as switchboard_plugin_<plugin>_<name>{instance="..."}
+     * (<plugin> is the descriptor's name with '-' as '_'), with the HELP text the plugin
+     * declares in sb_plugin_descriptor.metrics (since 1.4). name: [a-z0-9_]+. counter_add for
+     * monotonically increasing counts, gauge_set for levels. */
     void (*counter_add)(sb_host_instance_host_ptr inst, sb_str name, double delta);
     void (*gauge_set)(sb_host_instance_host_ptr inst, sb_str name, double value);
 
@@ -415,6 +491,14 @@ typedef struct sb_host_api {
      *     between start and the return of stop, including from inside poll or handle_webhook.
      *   - No effect for an instance without poll, or while it is paused, stopping or stopped. */
     void (*request_poll)(sb_host_instance_host_ptr inst);
+
+    /* --- since 1.4 (check SB_HAS_FIELD(api, sb_host_api, count_rejected) first) --- */
+
+    /* Count a request or message the plugin refused (a forged signature, a payload it cannot
+     * read) in the instance's counters.rejected and switchboard_messages_rejected_total
+     * {instance, reason}. reason: [a-z0-9_]+, e.g. "bad_signature", "bad_payload". The plugin
+     * still writes the answer itself (the C++ wrapper's Plugin::refuse does both). */
+    void (*count_rejected)(sb_host_instance_host_ptr inst, sb_str reason);
 } sb_host_api;
 
 /* ---------------------------------------------------------------------------------------
@@ -423,6 +507,14 @@ typedef struct sb_host_api {
 
 #define SB_KIND_SOURCE 0x1u /* produces messages (webhook and/or poll) */
 #define SB_KIND_SINK 0x2u   /* delivers outbound messages (send) */
+
+/* A metric the plugin exports (since 1.4, sb_plugin_descriptor.metrics): its HELP text. */
+typedef struct sb_metric {
+    uint32_t struct_size;
+    const char* name;  /* as passed to counter_add / gauge_set */
+    const char* type;  /* "counter" or "gauge" */
+    const char* help;  /* one line for the exposition's # HELP */
+} sb_metric;
 
 typedef struct sb_plugin_descriptor {
     uint32_t struct_size;
@@ -463,6 +555,28 @@ typedef struct sb_plugin_descriptor {
      * or SB_FAIL_FATAL (the instance is broken; the message waits): see sb_status. */
     sb_status (*send)(sb_plugin_instance_plugin_ptr self, const sb_message* message,
                       sb_send_result* result, sb_errbuf err);
+
+    /* --- since 1.4 (read with SB_HAS_FIELD) --- */
+
+    /* Check a configuration without building anything: no connection, no thread, no side
+     * effect. Called by `switchboard check-config` and before every create, after the host
+     * checked the schema and its constraints; reports each problem through `problem` and
+     * returns SB_OK (none) or SB_FAIL_CONFIG. Every config error create would raise belongs
+     * here, so check-config and run agree. Optional (NULL). */
+    sb_status (*validate)(const sb_config* config, void* host_ctx, sb_config_problem_fn problem);
+    /* The webhook routes served (see sb_webhook_route); NULL/0: every request is passed on.
+     * A plugin of any kind with handle_webhook may declare them; a pure sink uses them for
+     * delivery-receipt callbacks. */
+    const sb_webhook_route* webhook_routes;
+    size_t webhook_route_count;
+    /* The metrics the plugin exports, for their HELP text; NULL/0 when none declared. */
+    const sb_metric* metrics;
+    size_t metric_count;
+    /* Sinks: the identity types the plugin can deliver to, comma-separated: "phone", "email",
+     * "external" or "external:<system>" (only ids "<system>:..."). The host picks a customer's
+     * recipients of these types. NULL: guessed from the channel name (sms, whatsapp, voice:
+     * phone; email: email), as 1.0-1.3 hosts do. */
+    const char* reaches;
 } sb_plugin_descriptor;
 
 /* The one exported entry point. Returns a static descriptor; must not fail or allocate. */
@@ -482,6 +596,9 @@ typedef const sb_plugin_descriptor* (*sb_entry_fn)(void);
 /* Layout size of the 1.3 host services table (adds request_poll). */
 #define SB_HOST_API_SIZE_1_3 \
     (offsetof(sb_host_api, request_poll) + sizeof(((sb_host_api*)0)->request_poll))
+/* Layout sizes of the 1.0-1.3 sb_option and sb_message (1.4 appends to both). */
+#define SB_OPTION_SIZE_1_0 (offsetof(sb_option, description) + sizeof(((sb_option*)0)->description))
+#define SB_MESSAGE_SIZE_1_0 (offsetof(sb_message, raw) + sizeof(((sb_message*)0)->raw))
 
 #ifdef __cplusplus
 } /* extern "C" */

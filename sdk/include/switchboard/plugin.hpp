@@ -17,9 +17,16 @@
 //     std::string greeting_;
 //   };
 //   static constexpr sb_option kOptions[] = {
-//       switchboard::option("greeting", SB_OPT_STRING, 0, "hello", "What to say."),
+//       switchboard::Option("greeting", SB_OPT_STRING, "What to say.").defaultValue("hello"),
 //   };
 //   SWITCHBOARD_PLUGIN(Echo, "echo", "1.0.0", "Says hello.", SB_KIND_SOURCE, kOptions)
+//
+// Optional static members of the class, picked up by SWITCHBOARD_PLUGIN (since 1.4):
+//   static void validate(const Config&, ConfigProblems&);      cross-option rules, run by
+//                                                              check-config and before create
+//   static constexpr sb_webhook_route kWebhookRoutes[] = {...}; methods and paths served
+//   static constexpr sb_metric kMetrics[] = {...};              HELP text of its metrics
+//   static constexpr const char* kReaches = "phone";            sinks: identity types reached
 #pragma once
 
 #include <switchboard/plugin.h>
@@ -64,10 +71,8 @@ public:
     }
     // This input can never succeed: a send's message is dead-lettered, a webhook answered 400.
     static Result failData(std::string why) { return Result(SB_FAIL_DATA, std::move(why)); }
-    // The instance is broken, not the input (credentials refused or revoked, lost state): the
-    // host fails the instance (backoff, `why` as its last_error: no secret in it), destroys it
-    // and starts a new one after a growing backoff. From send, the message is not dead-lettered
-    // and costs no attempt; it and the rest of the queue wait until the instance runs again.
+    // SB_FAIL_FATAL, as defined in <switchboard/plugin.h> (sb_status): the instance is broken,
+    // not the input; `why` becomes its last_error (no secret in it).
     static Result fatal(std::string why) { return Result(SB_FAIL_FATAL, std::move(why)); }
     static Result configError(std::string why) { return Result(SB_FAIL_CONFIG, std::move(why)); }
     static Result unsupported(std::string why) { return Result(SB_UNSUPPORTED, std::move(why)); }
@@ -92,11 +97,63 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// One option of the schema. constexpr so the schema is a static table.
+// One option of the schema (the 1.0 fields). constexpr so the schema is a static table.
 constexpr sb_option option(const char* name, sb_option_type type, uint32_t flags,
                            const char* defaultValue, const char* description) {
-    return sb_option{static_cast<uint32_t>(sizeof(sb_option)), name, type, flags, defaultValue,
-                     description};
+    sb_option o{};
+    o.struct_size = static_cast<uint32_t>(sizeof(sb_option));
+    o.name = name;
+    o.type = type;
+    o.flags = flags;
+    o.default_value = defaultValue;
+    o.description = description;
+    return o;
+}
+
+// One option of the schema, with its constraints (since 1.4; see sb_option), e.g.
+//   Option("signature_method", SB_OPT_STRING, "How requests are signed.").defaultValue("md5hash")
+//       .oneOf("md5hash|sha256|sha512")
+//   Option("from", SB_OPT_STRING, "Sender number.").group("sender")
+//   Option("smtp_url", SB_OPT_STRING, "Outgoing mail server.").format(SB_FORMAT_URL).needs("from_address")
+// The host checks every constraint before create and in check-config.
+class Option {
+public:
+    constexpr Option(const char* name, sb_option_type type, const char* description)
+        : o_(option(name, type, 0, nullptr, description)) {}
+    constexpr Option required() const { return with([](sb_option& o) { o.flags |= SB_OPTION_REQUIRED; }); }
+    constexpr Option secret() const { return with([](sb_option& o) { o.flags |= SB_OPTION_SECRET; }); }
+    constexpr Option defaultValue(const char* v) const { return with([v](sb_option& o) { o.default_value = v; }); }
+    constexpr Option oneOf(const char* values) const { return with([values](sb_option& o) { o.allowed = values; }); }
+    constexpr Option pattern(const char* re) const { return with([re](sb_option& o) { o.pattern = re; }); }
+    constexpr Option min(const char* v) const { return with([v](sb_option& o) { o.min_value = v; }); }
+    constexpr Option max(const char* v) const { return with([v](sb_option& o) { o.max_value = v; }); }
+    constexpr Option format(sb_option_format f) const {
+        return with([f](sb_option& o) { o.format = static_cast<uint32_t>(f); });
+    }
+    constexpr Option needs(const char* options) const {
+        return with([options](sb_option& o) { o.requires_options = options; });
+    }
+    constexpr Option group(const char* name) const { return with([name](sb_option& o) { o.one_of_group = name; }); }
+    constexpr operator sb_option() const { return o_; }
+
+private:
+    template <typename F>
+    constexpr Option with(F f) const {
+        Option copy = *this;
+        f(copy.o_);
+        return copy;
+    }
+    sb_option o_;
+};
+
+// A webhook route the plugin serves (since 1.4; see sb_webhook_route).
+constexpr sb_webhook_route route(const char* methods, const char* path, const char* description) {
+    return sb_webhook_route{static_cast<uint32_t>(sizeof(sb_webhook_route)), methods, path, description};
+}
+
+// A metric's HELP text (since 1.4; see sb_metric). type: "counter" or "gauge".
+constexpr sb_metric metric(const char* name, const char* type, const char* help) {
+    return sb_metric{static_cast<uint32_t>(sizeof(sb_metric)), name, type, help};
 }
 
 // The validated options of one instance, copied out of the borrowed sb_config.
@@ -109,6 +166,8 @@ public:
             values_[std::string(view(cfg->entries[i].key))].emplace_back(view(cfg->entries[i].value));
         }
     }
+    // Options with a default in the schema always have a value here: read them without a
+    // fallback (the fallback is for options without a default that were not set).
     const std::string& instanceName() const { return instanceName_; }
     bool has(const std::string& name) const { return values_.count(name) != 0; }
     std::optional<std::string> get(const std::string& name) const {
@@ -163,6 +222,31 @@ private:
     std::map<std::string, std::vector<std::string>> values_;
 };
 
+// What a plugin's validate reports: each problem names the option it is about (the host shows
+// that option's file:line:col) or "" for the instance as a whole. Never put a secret in it.
+class ConfigProblems {
+public:
+    struct Problem {
+        std::string option;
+        std::string message;
+    };
+    void add(std::string option, std::string message) { items_.push_back({std::move(option), std::move(message)}); }
+    bool empty() const { return items_.empty(); }
+    const std::vector<Problem>& items() const { return items_; }
+    // "option 'a': why; option 'b': why", for an error buffer.
+    std::string summary() const {
+        std::string out;
+        for (const auto& p : items_) {
+            if (!out.empty()) out += "; ";
+            out += p.option.empty() ? p.message : "option '" + p.option + "': " + p.message;
+        }
+        return out;
+    }
+
+private:
+    std::vector<Problem> items_;
+};
+
 struct Identity {
     std::string type;  // "email", "phone", "external" ("system:id")
     std::string value;
@@ -197,6 +281,14 @@ struct Message {
     std::vector<std::pair<std::string, std::string>> attributes;
     std::string rawContentType;
     std::string raw;
+    // Since 1.4, on outbound messages a sink receives (see sb_message); empty / 0 from an
+    // older host and on inbound messages.
+    std::string customerId;
+    std::string outboxId;
+    std::string kind;     // message | reply | forward | case
+    std::string purpose;  // service | marketing
+    uint32_t attempt = 0; // 1 for the first try
+    bool replay = false;  // replayed from the dead letters by an operator
 
     static Message fromAbi(const sb_message& m) {
         Message out;
@@ -232,6 +324,15 @@ struct Message {
             out.attributes.emplace_back(view(m.attributes[i].key), view(m.attributes[i].value));
         out.rawContentType = std::string(view(m.raw_content_type));
         out.raw = std::string(view(m.raw));
+        const sb_message* sent = &m;  // SB_HAS_FIELD takes a pointer (a reference is never NULL)
+        if (SB_HAS_FIELD(sent, sb_message, replay)) {
+            out.customerId = std::string(view(m.customer_id));
+            out.outboxId = std::string(view(m.outbox_id));
+            out.kind = std::string(view(m.kind));
+            out.purpose = std::string(view(m.purpose));
+            out.attempt = m.attempt;
+            out.replay = m.replay != 0;
+        }
         return out;
     }
 };
@@ -333,6 +434,19 @@ public:
         return r;
     }
 
+    // The committed checkpoint under key into *value (nullopt when none); RETRY when the store
+    // cannot be read now.
+    Result readCheckpoint(std::string_view key, std::optional<std::string>& value) const {
+        value.reset();
+        char buf[SB_ERRBUF_MIN_CAPACITY] = {0};
+        sb_status s = api_->checkpoint_get(
+            inst_, span(key), &value,
+            [](void* ctx, sb_str v) { *static_cast<std::optional<std::string>*>(ctx) = std::string(view(v)); },
+            sb_errbuf{buf, sizeof buf});
+        return Result(s, buf);
+    }
+    // Shorthand for readCheckpoint that throws std::runtime_error when the store cannot be read
+    // (inside a plugin entry point the wrapper turns that into SB_RETRY).
     std::optional<std::string> checkpoint(std::string_view key) const {
         std::optional<std::string> out;
         char buf[SB_ERRBUF_MIN_CAPACITY] = {0};
@@ -352,8 +466,19 @@ public:
     void count(std::string_view name, double delta = 1) const { api_->counter_add(inst_, span(name), delta); }
     void gauge(std::string_view name, double value) const { api_->gauge_set(inst_, span(name), value); }
 
-    // ABI minor version of the host: check before calling services added after 1.0.
+    // ABI minor version of the host, for logs. To know whether a service exists use the
+    // can...() calls below (they test struct_size with SB_HAS_FIELD).
     uint32_t abiMinor() const { return api_->abi_minor; }
+
+    // True when the host counts refusals (a 1.4 host or newer).
+    bool canCountRejected() const {
+        return SB_HAS_FIELD(api_, sb_host_api, count_rejected) && api_->count_rejected != nullptr;
+    }
+    // Since 1.4: count a refused request in counters.rejected, by reason ([a-z0-9_]+). Does
+    // nothing on an older host.
+    void countRejected(std::string_view reason) const {
+        if (canCountRejected()) api_->count_rejected(inst_, span(reason));
+    }
 
     // True when the host offers delivery receipts (a 1.1 host or newer).
     bool canReportDelivery() const {
@@ -446,8 +571,34 @@ private:
 };
 
 struct SendResult {
-    std::string providerMessageId;
+    std::string providerMessageId;  // at most SB_PROVIDER_MESSAGE_ID_MAX bytes
 };
+
+namespace detail {
+// text as a JSON string literal.
+inline std::string jsonQuote(std::string_view text) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += kHex[c >> 4];
+                    out += kHex[c & 0xf];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+}  // namespace detail
 
 // Base class of a connector. Override what your connector does; the defaults refuse.
 class Plugin {
@@ -477,6 +628,15 @@ public:
 protected:
     const Host& host() const { return host_; }
 
+    // Refuses a webhook request: answers status with {"error": message} and counts it in the
+    // instance's counters.rejected under reason ([a-z0-9_]+, e.g. "bad_signature"). The message
+    // goes to the caller: say what is wrong with the request, never a secret or an internal.
+    Result refuse(Response& resp, int status, std::string_view reason, std::string_view message) const {
+        host_.countRejected(reason);
+        resp.json(status, "{\"error\":" + detail::jsonQuote(message) + "}");
+        return Result::ok();
+    }
+
 private:
     Host host_;
 };
@@ -505,9 +665,53 @@ inline sb_status report(const Result& r, sb_errbuf err) {
     return r.status();
 }
 
+// Detects the optional static members a plugin class may declare (see the top of this file).
+template <typename P, typename = void>
+struct HasValidate : std::false_type {};
+template <typename P>
+struct HasValidate<P, std::void_t<decltype(P::validate(std::declval<const Config&>(), std::declval<ConfigProblems&>()))>>
+    : std::true_type {};
+template <typename P, typename = void>
+struct HasRoutes : std::false_type {};
+template <typename P>
+struct HasRoutes<P, std::void_t<decltype(P::kWebhookRoutes)>> : std::true_type {};
+template <typename P, typename = void>
+struct HasMetrics : std::false_type {};
+template <typename P>
+struct HasMetrics<P, std::void_t<decltype(P::kMetrics)>> : std::true_type {};
+template <typename P, typename = void>
+struct HasReaches : std::false_type {};
+template <typename P>
+struct HasReaches<P, std::void_t<decltype(P::kReaches)>> : std::true_type {};
+
 template <typename P>
 struct Adapter {
     static P* self(sb_plugin_instance_plugin_ptr p) { return reinterpret_cast<P*>(p); }
+
+    // Runs P::validate; a ConfigError thrown from it (a getter's strict parse) is a problem too.
+    static ConfigProblems problemsOf(const Config& config) {
+        ConfigProblems problems;
+        if constexpr (HasValidate<P>::value) {
+            try {
+                P::validate(config, problems);
+            } catch (const ConfigError& e) {
+                problems.add("", e.what());
+            }
+        }
+        return problems;
+    }
+    static sb_status validate(const sb_config* cfg, void* ctx, sb_config_problem_fn problem) noexcept {
+        try {
+            ConfigProblems problems = problemsOf(Config(cfg));
+            for (const auto& p : problems.items()) problem(ctx, span(p.option), span(p.message));
+            return problems.empty() ? SB_OK : SB_FAIL_CONFIG;
+        } catch (const std::exception& e) {
+            problem(ctx, sb_str{}, span(std::string("validate failed: ") + e.what()));
+        } catch (...) {
+            problem(ctx, sb_str{}, span("validate failed: unknown exception in plugin"));
+        }
+        return SB_FAIL_CONFIG;
+    }
 
     static sb_status create(const sb_host_api* api, sb_host_instance_host_ptr inst, const sb_config* cfg,
                             sb_plugin_instance_plugin_ptr* out, sb_errbuf err) noexcept {
@@ -519,6 +723,12 @@ struct Adapter {
         // connecting, say) is worth retrying, so it is FATAL, which the host retries with backoff.
         return guarded(err, SB_FAIL_FATAL, [&] {
             Config config(cfg);
+            // The same rules check-config ran: a config it passed is not refused here.
+            ConfigProblems problems = problemsOf(config);
+            if (!problems.empty()) {
+                writeError(err, problems.summary());
+                return SB_FAIL_CONFIG;
+            }
             *out = reinterpret_cast<sb_plugin_instance_plugin_ptr>(new P(Host(api, inst), config));
             return SB_OK;
         });
@@ -560,9 +770,20 @@ struct Adapter {
             Result r = self(p)->send(Message::fromAbi(*msg), sent);
             if (result) {
                 result->retry_after_ms = r.retryAfterMs();
-                if (result->provider_message_id && result->provider_message_id_capacity > 0)
-                    writeError(sb_errbuf{result->provider_message_id, result->provider_message_id_capacity},
-                               sent.providerMessageId);
+                const size_t capacity = result->provider_message_id ? result->provider_message_id_capacity : 0;
+                if (!sent.providerMessageId.empty() &&
+                    (sent.providerMessageId.size() > SB_PROVIDER_MESSAGE_ID_MAX ||
+                     sent.providerMessageId.size() >= capacity)) {
+                    // A cut id would match no receipt: say so instead (the plugin must be fixed).
+                    return report(Result::failData("the provider took the message, but its id is " +
+                                                   std::to_string(sent.providerMessageId.size()) +
+                                                   " bytes, longer than SB_PROVIDER_MESSAGE_ID_MAX (" +
+                                                   std::to_string(SB_PROVIDER_MESSAGE_ID_MAX) +
+                                                   "): the plugin must return a shorter id"),
+                                  err);
+                }
+                if (capacity > 0)
+                    writeError(sb_errbuf{result->provider_message_id, capacity}, sent.providerMessageId);
             }
             return report(r, err);
         });
@@ -589,9 +810,20 @@ constexpr sb_plugin_descriptor makeDescriptor(const char* name, const char* vers
     // Only what the class overrides is announced: &P::poll names Plugin::poll unless P has its own.
     constexpr bool webhooks = !std::is_same_v<decltype(&P::handleWebhook), decltype(&Plugin::handleWebhook)>;
     constexpr bool polls = !std::is_same_v<decltype(&P::poll), decltype(&Plugin::poll)>;
-    d.handle_webhook = ((kind & SB_KIND_SOURCE) && webhooks) ? &Adapter<P>::handleWebhook : nullptr;
+    // Any kind may serve webhooks: a pure sink takes its provider's delivery receipts.
+    d.handle_webhook = webhooks ? &Adapter<P>::handleWebhook : nullptr;
     d.poll = ((kind & SB_KIND_SOURCE) && polls) ? &Adapter<P>::poll : nullptr;
     d.send = (kind & SB_KIND_SINK) ? &Adapter<P>::send : nullptr;
+    if constexpr (HasValidate<P>::value) d.validate = &Adapter<P>::validate;
+    if constexpr (HasRoutes<P>::value) {
+        d.webhook_routes = P::kWebhookRoutes;
+        d.webhook_route_count = sizeof(P::kWebhookRoutes) / sizeof(P::kWebhookRoutes[0]);
+    }
+    if constexpr (HasMetrics<P>::value) {
+        d.metrics = P::kMetrics;
+        d.metric_count = sizeof(P::kMetrics) / sizeof(P::kMetrics[0]);
+    }
+    if constexpr (HasReaches<P>::value) d.reaches = P::kReaches;
     return d;
 }
 
