@@ -9,6 +9,14 @@
 
 namespace switchboard::plugincheck {
 
+// At most max bytes of text on one line: a plugin's answer or reason quoted in a report line.
+inline std::string excerpt(const std::string& text, size_t max = 200) {
+    std::string out;
+    for (char c : text.substr(0, max)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+    if (text.size() > max) out += "...";
+    return out;
+}
+
 class Report {
 public:
     // Runs fn: "" passes, any other text is the reason it failed. An exception fails it too.

@@ -2,7 +2,6 @@
 
 #include "check_options.h"
 #include "runtime/abi_text.h"
-#include "webhook_call.h"
 
 #include <chrono>
 #include <cstring>

@@ -51,11 +51,4 @@ WebhookAnswer callWebhook(const sb_plugin_descriptor& d, sb_plugin_instance_plug
     return answer;
 }
 
-std::string excerpt(const std::string& text, size_t max) {
-    std::string out;
-    for (char c : text.substr(0, max)) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-    if (text.size() > max) out += "...";
-    return out;
-}
-
 }  // namespace switchboard::plugincheck

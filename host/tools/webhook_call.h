@@ -32,7 +32,4 @@ Headers mergeHeaders(const Headers& base, const Headers& over);
 
 WebhookAnswer callWebhook(const sb_plugin_descriptor& d, sb_plugin_instance_plugin_ptr self, const WebhookCall& call);
 
-// At most max bytes of text on one line, for a FAIL message.
-std::string excerpt(const std::string& text, size_t max = 200);
-
 }  // namespace switchboard::plugincheck
