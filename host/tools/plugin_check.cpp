@@ -1,70 +1,48 @@
-// switchboard-plugin-check PLUGIN.so [--option NAME=VALUE]...
+// switchboard-plugin-check PLUGIN.so [--option NAME=VALUE] [--header 'Name: value']
+//                                    [--request FILE] [--sink | --no-sink]
 //
 // The contract checks any connector author can run on their own plugin, with the host's own
 // loader and host services: the descriptor and schema are sane, a config missing a required
 // option is refused with a message, start/stop/restart are idempotent, two instances live
-// side by side, and garbage webhook input is answered with an error and no crash. Build the
-// tool with the asan preset to also catch leaks and memory errors in the plugin.
+// side by side, garbage webhook input is answered with an error and no crash, request
+// fixtures get their expected status, and a sink's send answers a documented outcome. Build
+// the tool with the asan preset to also catch leaks and memory errors in the plugin.
+// Every flag is documented in check_args.cpp (--help) and sdk/README.md.
+#include "check_args.h"
+#include "check_options.h"
+#include "check_report.h"
+#include "request_fixture.h"
+#include "sink_check.h"
+#include "webhook_checks.h"
+
 #include "config/config.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "plugin/plugin_loader.h"
+#include "runtime/abi_text.h"
 #include "runtime/connector_instance.h"
 #include "runtime/host_services.h"
 #include "store/store.h"
 
 #include <filesystem>
-#include <functional>
 #include <iostream>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace sb = switchboard::host;
+using namespace switchboard::plugincheck;
 
 namespace {
 
-struct Report {
-    int passed = 0;
-    int failed = 0;
-    void check(const std::string& name, const std::function<std::string()>& fn) {
-        std::string why;
-        try {
-            why = fn();
-        } catch (const std::exception& e) {
-            why = std::string("exception: ") + e.what();
-        }
-        if (why.empty()) {
-            ++passed;
-            std::cout << "PASS  " << name << "\n";
-        } else {
-            ++failed;
-            std::cout << "FAIL  " << name << ": " << why << "\n";
-        }
-    }
-};
-
 sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
-
-// A value of the right type for an option the user did not give.
-std::string sampleValue(const sb::OptionSpec& o) {
-    if (o.defaultValue) return *o.defaultValue;
-    switch (o.type) {
-        case SB_OPT_INT: return "1";
-        case SB_OPT_BOOL: return "false";
-        case SB_OPT_DOUBLE: return "1.5";
-        case SB_OPT_DURATION: return "1s";
-        default: return "plugin-check-" + o.name;
-    }
-}
 
 struct ErrBuf {
     char data[4096] = {0};
     sb_errbuf abi() { return sb_errbuf{data, sizeof data}; }
 };
 
-// Drives one plugin instance directly through its descriptor, with real host services.
+// Creates plugin instances directly through the descriptor, with real host services.
 class Harness {
 public:
     Harness(const sb::LoadedPlugin& plugin, sb::ConnectorInstance& owner) : plugin_(plugin), owner_(owner) {}
@@ -87,46 +65,70 @@ private:
     sb::ConnectorInstance& owner_;
 };
 
+// "FAIL_CONFIG: reason", with secrets masked.
+std::string failure(sb_status s, const std::string& why, const std::vector<std::string>& secrets) {
+    return std::string(sb::statusName(s)) + ": " + (why.empty() ? "(no reason given)" : withoutSecrets(why, secrets));
+}
+
+int usageError(const std::string& why) {
+    std::cerr << "switchboard-plugin-check: " << why << "\n";
+    return 2;
+}
+
+// The value the instance's "channel" option resolved to, else the plugin's name.
+std::string channelOf(const sb::config::ResolvedOptions& options, const std::string& fallback) {
+    for (const auto& [k, v] : options.entries)
+        if (k == "channel") return v;
+    return fallback;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || std::string(argv[1]) == "--help") {
-        std::cerr << "usage: switchboard-plugin-check PLUGIN.so [--option NAME=VALUE]...\n"
-                     "Runs the Switchboard plugin contract checks on one plugin file.\n";
-        return 2;
+    CheckArgs args;
+    if (std::string error = parseArgs(argc, argv, args); !args.help && !error.empty()) return usageError(error);
+    if (args.help) {
+        std::cout << usageText();
+        return 0;
     }
-    const std::string file = argv[1];
-    std::map<std::string, std::vector<std::string>> given;
-    for (int i = 2; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "--option" && i + 1 < argc) {
-            std::string kv = argv[++i];
-            auto eq = kv.find('=');
-            if (eq == std::string::npos) {
-                std::cerr << "--option expects NAME=VALUE, got '" << kv << "'\n";
-                return 2;
-            }
-            given[kv.substr(0, eq)].push_back(kv.substr(eq + 1));
-        } else {
-            std::cerr << "unknown argument '" << a << "'\n";
-            return 2;
+    // Every fixture is read before the plugin runs: a typo in one is a usage error, not a FAIL.
+    std::vector<RequestFixture> fixtures;
+    for (const auto& file : args.requestFiles) {
+        try {
+            fixtures.push_back(loadRequestFixture(file));
+        } catch (const std::exception& e) {
+            return usageError(std::string("--request: ") + e.what());
         }
     }
+
     std::vector<std::string> logLines;
     sb::Logger::instance().captureForTesting(&logLines);
 
     Report report;
-    sb::LoadOutcome loaded = sb::loadPlugin(file);
+    sb::LoadOutcome loaded = sb::loadPlugin(args.pluginFile);
     report.check("descriptor loads (ABI version, struct size, callbacks, schema)",
                  [&] { return loaded.plugin ? std::string() : loaded.error; });
     if (!loaded.plugin) {
-        std::cout << report.passed << " passed, " << report.failed << " failed\n";
+        report.printTotals();
         return 1;
     }
     const sb::LoadedPlugin& plugin = *loaded.plugin;
     std::cout << "plugin " << plugin.name() << " " << plugin.version() << " (" << plugin.kindName() << ", ABI "
               << plugin.abiMajor() << "." << plugin.abiMinor() << ")\n";
-    if (!loaded.warning.empty()) std::cout << "note: " << loaded.warning << "\n";
+    if (!loaded.warning.empty()) report.note(loaded.warning);
+
+    CheckConfig config;
+    if (auto errors = buildCheckConfig(plugin, args.options, config); !errors.empty()) return usageError(errors.front());
+    sb::config::ResolvedOptions options;
+    std::vector<sb::config::ConfigError> configErrors;
+    sb::config::validateOptions(config.connector, plugin.schema(), options, configErrors);
+    if (!configErrors.empty()) {
+        for (const auto& e : configErrors) std::cerr << "switchboard-plugin-check: --option: " << e.message << "\n";
+        return 2;
+    }
+    for (const auto& d : config.dummies)
+        std::cout << "dummy option: " << describeDummy(d) << " (required, not given; set it with --option "
+                  << d.name << "=VALUE)\n";
 
     report.check("name, version and description are set", [&]() -> std::string {
         if (plugin.version().empty()) return "version is empty";
@@ -139,31 +141,6 @@ int main(int argc, char** argv) {
         return "";
     });
 
-    // A config built the way the host builds it: given values, else defaults/samples.
-    sb::config::ConnectorConfig connector;
-    connector.name = "plugin-check";
-    connector.plugin = plugin.name();
-    connector.path = "connectors[0]";
-    connector.where.file = "(plugin-check)";
-    for (const auto& o : plugin.schema()) {
-        sb::config::RawOption raw;
-        if (given.count(o.name)) {
-            raw.values = given[o.name];
-        } else if (o.required || o.defaultValue) {
-            raw.values = {sampleValue(o)};
-        } else {
-            continue;
-        }
-        raw.isList = o.type == SB_OPT_STRING_LIST;
-        connector.options[o.name] = raw;
-    }
-    for (const auto& [k, v] : given)
-        if (!connector.options.count(k)) connector.options[k] = sb::config::RawOption{v, v.size() > 1, false, {}};
-    sb::config::ResolvedOptions options;
-    std::vector<sb::config::ConfigError> errors;
-    sb::config::validateOptions(connector, plugin.schema(), options, errors);
-    for (const auto& e : errors) std::cout << "config: " << e.format() << "\n";
-
     namespace fs = std::filesystem;
     fs::path dir = fs::temp_directory_path() / ("switchboard-plugin-check-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir);
@@ -171,8 +148,9 @@ int main(int argc, char** argv) {
     {
         sb::Store store((dir / "check.db").string());
         sb::Metrics metrics;
-        sb::ConnectorInstance owner(sb::InstanceSpec{connector, loaded.plugin, options}, store, metrics);
+        sb::ConnectorInstance owner(sb::InstanceSpec{config.connector, loaded.plugin, options}, store, metrics);
         Harness h(plugin, owner);
+        const auto& secrets = config.secretValues;
 
         report.check("a config missing its required options is refused with a message", [&]() -> std::string {
             bool anyRequired = false;
@@ -185,7 +163,7 @@ int main(int argc, char** argv) {
                 h.d().destroy(p);
                 return "create accepted an empty config although options are required";
             }
-            if (msg.empty()) return "create refused the config but gave no message";
+            if (msg.empty()) return std::string("create refused the config (") + sb::statusName(s) + ") but gave no message";
             return "";
         });
 
@@ -193,7 +171,10 @@ int main(int argc, char** argv) {
         report.check("create with a valid config", [&]() -> std::string {
             std::string msg;
             sb_status s = h.create(options.entries, a, msg);
-            if (s != SB_OK || !a) return "status " + std::to_string(s) + ": " + msg + " (pass --option NAME=VALUE)";
+            if (s != SB_OK || !a) {
+                std::string hint = config.dummies.empty() ? "" : " (dummy values were used: see 'dummy option' above)";
+                return failure(s, msg, secrets) + hint + " (pass --option NAME=VALUE)";
+            }
             return "";
         });
         if (a) {
@@ -201,71 +182,42 @@ int main(int argc, char** argv) {
                 for (const char* step : {"start", "start", "stop", "stop", "start", "stop"}) {
                     ErrBuf err;
                     sb_status s = std::string(step) == "start" ? h.d().start(a, err.abi()) : h.d().stop(a, err.abi());
-                    if (s != SB_OK) return std::string(step) + " returned " + std::to_string(s) + ": " + err.data;
+                    if (s != SB_OK) return std::string(step) + " returned " + failure(s, err.data, secrets);
                 }
                 return "";
             });
             report.check("two instances of the plugin live side by side", [&]() -> std::string {
                 std::string msg;
-                if (h.create(options.entries, b, msg) != SB_OK || !b) return "second create failed: " + msg;
+                if (sb_status s = h.create(options.entries, b, msg); s != SB_OK || !b)
+                    return "second create returned " + failure(s, msg, secrets);
                 ErrBuf e1, e2;
-                if (h.d().start(a, e1.abi()) != SB_OK) return std::string("start 1: ") + e1.data;
-                if (h.d().start(b, e2.abi()) != SB_OK) return std::string("start 2: ") + e2.data;
+                if (sb_status s = h.d().start(a, e1.abi()); s != SB_OK) return "start 1: " + failure(s, e1.data, secrets);
+                if (sb_status s = h.d().start(b, e2.abi()); s != SB_OK) return "start 2: " + failure(s, e2.data, secrets);
                 return "";
             });
+            const WebhookTarget target{plugin.descriptor(), a, args.headers, secrets};
             if (plugin.hasWebhooks()) {
-                report.check("garbage webhook input is answered with an error, no crash", [&]() -> std::string {
-                    std::mt19937 rng(42);
-                    std::string randomBytes(4096, '\0');
-                    for (auto& c : randomBytes) c = static_cast<char>(rng());
-                    const std::vector<std::pair<std::string, std::string>> cases = {
-                        {"POST", ""},
-                        {"POST", "{"},
-                        {"POST", "not json at all"},
-                        {"POST", randomBytes},
-                        {"POST", std::string("\xff\xfe\x00\x01", 4)},
-                        {"POST", std::string(100000, '[')},
-                    };
-                    for (const auto& [method, body] : cases) {
-                        sb::WebhookResponse response;
-                        std::vector<sb_kv> headers;
-                        std::string ct = "content-type", json = "application/json", empty;
-                        headers.push_back({span(ct), span(json)});
-                        sb_http_request req{static_cast<uint32_t>(sizeof(sb_http_request)), span(method),
-                                            span(empty), span(empty), headers.data(), headers.size(), span(body),
-                                            span(empty), span(empty)};
-                        sb_http_response resp{};
-                        resp.struct_size = sizeof resp;
-                        resp.status = 200;
-                        resp.host_ctx = &response;
-                        resp.set_header = [](void*, sb_str, sb_str) {};
-                        resp.write_body = [](void* ctx, sb_str d) {
-                            if (d.data) static_cast<sb::WebhookResponse*>(ctx)->body.append(d.data, d.size);
-                        };
-                        ErrBuf err;
-                        sb_status s = h.d().handle_webhook(a, &req, &resp, err.abi());
-                        if (s == SB_OK && resp.status < 400)
-                            return "a garbage body (" + std::to_string(body.size()) + " bytes) was answered " +
-                                   std::to_string(resp.status);
-                    }
-                    return "";
-                });
+                checkGarbageInput(report, target);
+                checkRequestFixtures(report, target, fixtures);
+            } else if (!fixtures.empty()) {
+                report.check("--request fixtures", [] { return std::string("the plugin has no handle_webhook"); });
             }
+            checkSink(report, plugin, a, args.sink, channelOf(options, plugin.name()), secrets);
             report.check("stop and destroy both instances", [&]() -> std::string {
                 for (auto* p : {a, b}) {
                     if (!p) continue;
                     ErrBuf err;
-                    if (h.d().stop(p, err.abi()) != SB_OK) return std::string("stop: ") + err.data;
+                    if (sb_status s = h.d().stop(p, err.abi()); s != SB_OK) return "stop: " + failure(s, err.data, secrets);
                     h.d().destroy(p);
                 }
                 return "";
             });
         }
-        exitCode = report.failed == 0 ? 0 : 1;
+        exitCode = report.failed() == 0 ? 0 : 1;
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
     sb::Logger::instance().captureForTesting(nullptr);
-    std::cout << report.passed << " passed, " << report.failed << " failed\n";
+    report.printTotals();
     return exitCode;
 }
