@@ -10,11 +10,11 @@ namespace switchboard::plugincheck {
 
 namespace {
 
-sb_str span(const std::string& s) { return sb_str{s.data(), s.size()}; }
+using host::span;
 
-// The host's outbox gives 512 bytes (ConnectorInstance::send); the guard after it catches a
-// plugin that writes past the capacity it was told.
-constexpr size_t kProviderIdCapacity = 512;
+// What the host's outbox gives (ConnectorInstance::send); the guard after it catches a plugin
+// that writes past the capacity it was told.
+constexpr size_t kProviderIdCapacity = SB_PROVIDER_MESSAGE_ID_MAX + 1;
 constexpr size_t kGuard = 64;
 constexpr char kFill = '\xa5';
 
@@ -62,6 +62,14 @@ SendObservation sendSample(const sb_plugin_descriptor& d, sb_plugin_instance_plu
     m.occurred_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
+    // The 1.4 fields, as the outbox fills them.
+    const std::string customer = "cu_plugin_check", outbox = std::to_string(1000 + index), kind = "message",
+                      purpose = "service";
+    m.customer_id = span(customer);
+    m.outbox_id = span(outbox);
+    m.kind = span(kind);
+    m.purpose = span(purpose);
+    m.attempt = 1;
 
     char id[kProviderIdCapacity + kGuard];
     std::memset(id, kFill, sizeof id);
