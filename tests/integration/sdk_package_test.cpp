@@ -86,6 +86,22 @@ TEST_F(SdkPackage, InstallsHeadersCMakePackageAndTemplate) {
     EXPECT_TRUE(config) << "no SwitchboardSDKConfig.cmake under " << prefix();
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/CMakeLists.txt"));
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/echo_plugin.cpp"));
+    // The guide the template's README points to, where it says it is.
+    const std::string guide = prefix() + "/share/doc/switchboard-sdk/README.md";
+    ASSERT_TRUE(fs::exists(guide));
+    EXPECT_THAT(readFile(guide), HasSubstr("# Switchboard plugin SDK"));
+    EXPECT_THAT(readFile(prefix() + "/share/switchboard/plugin-template/README.md"),
+                HasSubstr("share/doc/switchboard-sdk/README.md"));
+}
+
+// The conformance checker is part of the SDK: installed, and it runs from the prefix.
+TEST_F(SdkPackage, InstallsThePluginChecker) {
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    const std::string checker = prefix() + "/bin/switchboard-plugin-check";
+    ASSERT_TRUE(fs::exists(checker)) << show(*install_);
+    ProcessResult noArgs = run({checker});
+    EXPECT_NE(noArgs.exitCode, 0);
+    EXPECT_THAT(noArgs.out + noArgs.err, HasSubstr("PLUGIN"));
 }
 
 // find_package(SwitchboardSDK 1.N) must find an SDK that has the 1.N services.
@@ -184,8 +200,9 @@ TEST_P(SdkTemplate, TemplateBuiltOutOfTreeLoadsAndRunsInTheHost) {
     EXPECT_THAT(described.out, HasSubstr("greeting"));
     EXPECT_THAT(described.out, HasSubstr("hello"));  // its default
 
-    // The template we ship passes the conformance checks we tell integrators to run.
-    ProcessResult checked = run({SWITCHBOARD_PLUGIN_CHECK_BIN, pluginDir + "/switchboard-echo.so"});
+    // The template we ship passes the conformance checks we tell integrators to run, with the
+    // checker the SDK installs.
+    ProcessResult checked = run({prefix() + "/bin/switchboard-plugin-check", pluginDir + "/switchboard-echo.so"});
     EXPECT_EQ(checked.exitCode, 0) << show(checked);
 
     // And it really runs: a webhook crosses into the plugin, the plugin emits through the
