@@ -63,7 +63,7 @@ std::string param(const std::map<std::string, std::string>& p, const std::string
 std::optional<std::string> decodeText(const std::string& bytes, std::string_view coding, std::string_view charset) {
     // "UTF16-BE" is how older guides spell it.
     if (coding == "2" || equalsIgnoreCase(charset, "UTF-16BE") || equalsIgnoreCase(charset, "UTF16-BE"))
-        return switchboard::sms::fromUtf16Be(bytes);
+        return sbcommon::sms::fromUtf16Be(bytes);
     if (coding == "1" || equalsIgnoreCase(charset, "binary")) return std::nullopt;
     if (validUtf8(bytes)) return bytes;
     return latin1ToUtf8(bytes);  // Kannel's historical default charset
@@ -83,9 +83,9 @@ std::optional<std::string> parseMo(const std::map<std::string, std::string>& par
     const std::string coding = param(params, "coding"), charset = param(params, "charset");
     if (auto text = decodeText(param(params, "text"), coding, charset)) {
         m.text = *text;
-        out.keyword = switchboard::sms::classifyKeyword(m.text);
-        if (out.keyword != switchboard::sms::Keyword::None)
-            m.attributes.emplace_back("sms.keyword", switchboard::sms::keywordName(out.keyword));
+        out.keyword = sbcommon::sms::classifyKeyword(m.text);
+        if (out.keyword != sbcommon::sms::Keyword::None)
+            m.attributes.emplace_back("sms.keyword", sbcommon::sms::keywordName(out.keyword));
     } else {
         m.attributes.emplace_back("sms.binary_hex", hex(param(params, "text")));
     }

@@ -1,8 +1,8 @@
 #include "kannel_sendsms.h"
 
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/form.h>
+#include <sbcommon/utf8.h>
 
 #include <random>
 
@@ -11,8 +11,9 @@ namespace kannel {
 namespace {
 
 using switchboard::Result;
-using switchboard::utf8::sanitizedExcerpt;
-namespace sms = switchboard::sms;
+using sbcommon::utf8::sanitizedExcerpt;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
 namespace http = switchboard::plugin_http;
 
 constexpr size_t kMaxAnswerBytes = 16 * 1024;
@@ -71,8 +72,8 @@ Result buildRequest(const SendsmsOptions& o, const switchboard::Message& m, Send
     if (o.dlrMask > 0) {
         // %d (the DLR type), %A (the SMSC's answer) and %T (its Unix time) are expanded by
         // Kannel when it fetches the URL (user guide, "Parameters (Escape Codes)").
-        std::string dlr = o.callbackUrl + "/dlr?id=" + sms::urlEncode(out.ourId) + "&type=%d&answer=%A&time=%T";
-        if (!o.token.empty()) dlr += "&token=" + sms::urlEncode(o.token);
+        std::string dlr = o.callbackUrl + "/dlr?id=" + form::urlEncode(out.ourId) + "&type=%d&answer=%A&time=%T";
+        if (!o.token.empty()) dlr += "&token=" + form::urlEncode(o.token);
         p.emplace_back("dlr-mask", std::to_string(o.dlrMask));
         p.emplace_back("dlr-url", dlr);
     }
@@ -106,7 +107,7 @@ Result SendsmsClient::send(const switchboard::Message& message, switchboard::Sen
     if (!built.isOk()) return built;
     std::string url = options_.url + "?";
     for (size_t i = 0; i < request.params.size(); ++i)
-        url += (i ? "&" : "") + request.params[i].first + "=" + sms::urlEncode(request.params[i].second);
+        url += (i ? "&" : "") + request.params[i].first + "=" + form::urlEncode(request.params[i].second);
     Result r = classifyAnswer(get(url), where_);
     if (r.isOk()) sent.providerMessageId = request.ourId;
     return r;

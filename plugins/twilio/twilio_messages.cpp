@@ -1,7 +1,7 @@
 #include "twilio_messages.h"
 
-#include <switchboard/sms_form.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/form.h>
+#include <sbcommon/utf8.h>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +13,7 @@ namespace twilio {
 namespace {
 
 using switchboard::Result;
-using switchboard::utf8::sanitizedExcerpt;
+using sbcommon::utf8::sanitizedExcerpt;
 namespace http = switchboard::plugin_http;
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
@@ -56,24 +56,24 @@ MessagesClient::MessagesClient(MessagesOptions options) : options_(std::move(opt
     if (options_.from.empty() == options_.messagingServiceSid.empty())
         throw switchboard::ConfigError("options 'from' and 'messaging_service_sid': set exactly one of them");
     if (options_.timeout.count() <= 0) throw switchboard::ConfigError("option 'timeout': must be more than 0");
-    endpoint_ = options_.apiBaseUrl + "/2010-04-01/Accounts/" + switchboard::sms::urlEncode(options_.accountSid) +
+    endpoint_ = options_.apiBaseUrl + "/2010-04-01/Accounts/" + sbcommon::form::urlEncode(options_.accountSid) +
                 "/Messages.json";
 }
 
 SendOutcome MessagesClient::send(const std::string& to, const std::string& body) const {
-    namespace sms = switchboard::sms;
-    std::string form = "To=" + sms::urlEncode(to) + "&Body=" + sms::urlEncode(body);
-    form += options_.messagingServiceSid.empty() ? "&From=" + sms::urlEncode(options_.from)
-                                                 : "&MessagingServiceSid=" + sms::urlEncode(options_.messagingServiceSid);
-    if (!options_.statusCallback.empty()) form += "&StatusCallback=" + sms::urlEncode(options_.statusCallback);
+    namespace form = sbcommon::form;
+    std::string fields = "To=" + form::urlEncode(to) + "&Body=" + form::urlEncode(body);
+    fields += options_.messagingServiceSid.empty() ? "&From=" + form::urlEncode(options_.from)
+                                                 : "&MessagingServiceSid=" + form::urlEncode(options_.messagingServiceSid);
+    if (!options_.statusCallback.empty()) fields += "&StatusCallback=" + form::urlEncode(options_.statusCallback);
 
     const http::EasyHandle h = http::newEasyHandle();
     http::setHttpBasics(h.get(), endpoint_, options_.timeout, "switchboard-twilio/1.0.0");
     curl_easy_setopt(h.get(), CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(h.get(), CURLOPT_USERNAME, options_.accountSid.c_str());
     curl_easy_setopt(h.get(), CURLOPT_PASSWORD, options_.authToken.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, fields.c_str());
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(fields.size()));
     const MessagesAnswer answer = http::perform(h.get(), kMaxAnswerBytes);
     return classifyAnswer(answer);
 }

@@ -1,6 +1,6 @@
 #include "twilio_signature.h"
 
-#include <switchboard/sms_form.h>
+#include <sbcommon/form.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -30,7 +30,7 @@ std::string signature(std::string_view authToken, std::string_view url,
 bool signatureValid(std::string_view authToken, std::string_view url,
                     const std::vector<std::pair<std::string, std::string>>& params, std::string_view header) {
     if (header.empty()) return false;
-    return switchboard::sms::constantTimeEquals(signature(authToken, url, params), header);
+    return sbcommon::form::constantTimeEquals(signature(authToken, url, params), header);
 }
 
 }  // namespace twilio

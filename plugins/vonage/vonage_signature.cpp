@@ -1,6 +1,6 @@
 #include "vonage_signature.h"
 
-#include <switchboard/sms_form.h>
+#include <sbcommon/form.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -85,7 +85,7 @@ bool signatureValid(const std::map<std::string, std::string>& params, std::strin
                     SignatureMethod method) {
     const auto sig = params.find("sig");
     if (sig == params.end() || sig->second.empty()) return false;
-    return switchboard::sms::constantTimeEquals(lower(signature(params, secret, method)), lower(sig->second));
+    return sbcommon::form::constantTimeEquals(lower(signature(params, secret, method)), lower(sig->second));
 }
 
 }  // namespace vonage

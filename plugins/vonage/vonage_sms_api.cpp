@@ -1,8 +1,8 @@
 #include "vonage_sms_api.h"
 
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/form.h>
+#include <sbcommon/utf8.h>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -14,9 +14,10 @@ namespace vonage {
 namespace {
 
 using switchboard::Result;
-using switchboard::utf8::sanitizedExcerpt;
+using sbcommon::utf8::sanitizedExcerpt;
 namespace http = switchboard::plugin_http;
-namespace sms = switchboard::sms;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
 constexpr size_t kMaxClientRef = 100;  // Vonage's limit for client-ref
@@ -95,20 +96,20 @@ SmsApiClient::SmsApiClient(SmsApiOptions options) : options_(std::move(options))
 SendOutcome SmsApiClient::send(const std::string& to, const std::string& text, const std::string& clientRef) const {
     // Vonage documents numbers in E.164 without the leading '+' (447700900000).
     const std::string number = to.rfind('+', 0) == 0 ? to.substr(1) : to;
-    std::string form = "api_key=" + sms::urlEncode(options_.apiKey) + "&api_secret=" + sms::urlEncode(options_.apiSecret) +
-                       "&from=" + sms::urlEncode(options_.from) + "&to=" + sms::urlEncode(number) +
-                       "&text=" + sms::urlEncode(text);
+    std::string fields = "api_key=" + form::urlEncode(options_.apiKey) + "&api_secret=" + form::urlEncode(options_.apiSecret) +
+                       "&from=" + form::urlEncode(options_.from) + "&to=" + form::urlEncode(number) +
+                       "&text=" + form::urlEncode(text);
     // GSM-7 text is "text" (Vonage's default); anything else must be sent as "unicode" or
     // Vonage replaces the characters it cannot encode.
-    if (sms::encodingFor(text) == sms::Encoding::Ucs2) form += "&type=unicode";
-    form += std::string("&status-report-req=") + (options_.deliveryReceipts ? "1" : "0");
-    if (options_.deliveryReceipts && !options_.callbackUrl.empty()) form += "&callback=" + sms::urlEncode(options_.callbackUrl);
-    if (!clientRef.empty() && clientRef.size() <= kMaxClientRef) form += "&client-ref=" + sms::urlEncode(clientRef);
+    if (sms::encodingFor(text) == sms::Encoding::Ucs2) fields += "&type=unicode";
+    fields += std::string("&status-report-req=") + (options_.deliveryReceipts ? "1" : "0");
+    if (options_.deliveryReceipts && !options_.callbackUrl.empty()) fields += "&callback=" + form::urlEncode(options_.callbackUrl);
+    if (!clientRef.empty() && clientRef.size() <= kMaxClientRef) fields += "&client-ref=" + form::urlEncode(clientRef);
 
     const http::EasyHandle h = http::newEasyHandle();
     http::setHttpBasics(h.get(), endpoint_, options_.timeout, "switchboard-vonage/1.0.0");
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, fields.c_str());
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(fields.size()));
     return classifyAnswer(http::perform(h.get(), kMaxAnswerBytes));
 }
 

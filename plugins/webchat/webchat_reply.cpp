@@ -5,7 +5,7 @@
 #include "webchat_version.h"
 
 #include <switchboard/plugin_http.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/utf8.h>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
@@ -143,7 +143,7 @@ Result classifyAnswer(const ReplyAnswer& answer, const std::string& ourId, const
         }
         return Result::ok();
     }
-    const std::string excerpt = switchboard::utf8::sanitizedExcerpt(answer.body, kMaxExcerptBytes);
+    const std::string excerpt = sbcommon::utf8::sanitizedExcerpt(answer.body, kMaxExcerptBytes);
     const std::string said = where + " answered " + status + (excerpt.empty() ? "" : ": " + excerpt);
     if (answer.status == 408 || answer.status == 429 || answer.status >= 500)
         return Result::retry(said, answer.retryAfterMs.value_or(0));

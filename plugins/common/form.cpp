@@ -1,6 +1,6 @@
-#include "switchboard/sms_form.h"
+#include "sbcommon/form.h"
 
-namespace switchboard::sms {
+namespace sbcommon::form {
 
 namespace {
 
@@ -87,4 +87,4 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
-}  // namespace switchboard::sms
+}  // namespace sbcommon::form
