@@ -1,5 +1,7 @@
 #include "kannel_inbound.h"
 
+#include <switchboard/crypto.hpp>
+
 #include <charconv>
 #include <cstdint>
 
@@ -43,16 +45,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string hex(std::string_view bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-    return out;
-}
-
 std::string param(const std::map<std::string, std::string>& p, const std::string& name) {
     auto it = p.find(name);
     return it == p.end() ? std::string() : it->second;
@@ -87,7 +79,7 @@ std::optional<std::string> parseMo(const std::map<std::string, std::string>& par
         if (out.keyword != sbcommon::sms::Keyword::None)
             m.attributes.emplace_back("sms.keyword", sbcommon::sms::keywordName(out.keyword));
     } else {
-        m.attributes.emplace_back("sms.binary_hex", hex(param(params, "text")));
+        m.attributes.emplace_back("sms.binary_hex", switchboard::crypto::toHex(param(params, "text")));
     }
     const std::string time = param(params, "time");
     int64_t seconds = 0;

@@ -6,6 +6,7 @@
 #include "kannel_inbound.h"
 #include "kannel_sendsms.h"
 
+#include <switchboard/crypto.hpp>
 #include <switchboard/plugin.hpp>
 #include <sbcommon/sms.h>
 #include <sbcommon/form.h>
@@ -63,7 +64,7 @@ public:
         const auto params = form::parseQuery(req.query());
         if (!token_.empty()) {
             auto it = params.find("token");
-            if (it == params.end() || !form::constantTimeEquals(it->second, token_)) {
+            if (it == params.end() || !switchboard::crypto::constantTimeEquals(it->second, token_)) {
                 host().count("webhook_rejected");
                 host().warn("webhook request without the right token refused (from " + std::string(req.remoteAddr()) +
                             ")");

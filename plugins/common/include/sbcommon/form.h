@@ -23,7 +23,4 @@ std::string withoutParam(std::string_view query, std::string_view name);
 // Percent-encodes every byte except unreserved characters (RFC 3986 §2.3).
 std::string urlEncode(std::string_view bytes);
 
-// Equal without an early exit (tokens compared in constant time for their length).
-bool constantTimeEquals(std::string_view a, std::string_view b);
-
 }  // namespace sbcommon::form
