@@ -125,6 +125,8 @@ TEST(SdkHttpClient, RedactedUrlDropsCredentialsAndQuery) {
     const auto parts = http::parseUrl("https://user:pw@example.com:8443/a/b?token=x#frag");
     ASSERT_TRUE(parts);
     EXPECT_EQ(http::redactedUrl(*parts), "https://example.com:8443/a/b");
+    EXPECT_TRUE(parts->hasCredentials);
+    EXPECT_FALSE(http::parseUrl("https://example.com/a")->hasCredentials);
     EXPECT_EQ(http::parseUrl("not a url"), std::nullopt);
 }
 

@@ -65,6 +65,7 @@ struct UrlParts {
     std::string port;
     std::string path;
     std::string query;
+    bool hasCredentials = false;  // the URL names a user or password
 };
 // nullopt when url is not a valid absolute URL.
 inline std::optional<UrlParts> parseUrl(const std::string& url) {
@@ -78,8 +79,8 @@ inline std::optional<UrlParts> parseUrl(const std::string& url) {
         curl_free(text);
         return out;
     };
-    return UrlParts{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_PATH),
-                    part(CURLUPART_QUERY)};
+    return UrlParts{part(CURLUPART_SCHEME), part(CURLUPART_HOST),  part(CURLUPART_PORT),
+                    part(CURLUPART_PATH),   part(CURLUPART_QUERY), !part(CURLUPART_USER).empty() || !part(CURLUPART_PASSWORD).empty()};
 }
 // "scheme://host[:port]/path": for logs and error messages. Drops user and password, query and
 // fragment, which may hold credentials or tokens.
