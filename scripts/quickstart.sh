@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target switchboard switchboard_bundled_plugins
+cmake --build --preset release --target switchboard_installed  # all `cmake --install` needs
 
 mkdir -p .switchboard
 # The API token: yours if set, else one generated once and kept in .switchboard/api-token.

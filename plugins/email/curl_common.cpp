@@ -1,23 +1,8 @@
 #include "curl_common.h"
 
-#include <mutex>
+#include <algorithm>
 
 namespace email {
-
-void initCurlOnce() {
-    static std::once_flag once;
-    static CURLcode result = CURLE_OK;
-    std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-    if (result != CURLE_OK)
-        throw std::runtime_error(std::string("libcurl initialization failed: ") + curl_easy_strerror(result));
-}
-
-CurlHandle newCurlHandle() {
-    initCurlOnce();
-    CurlHandle h(curl_easy_init());
-    if (!h) throw std::runtime_error("libcurl: could not create a handle");
-    return h;
-}
 
 void applyServerOptions(CURL* curl, const ServerOptions& server, const char* protocols) {
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -53,12 +38,6 @@ ServerError::Kind classify(CURLcode code) {
         default:
             return ServerError::Kind::Transient;
     }
-}
-
-std::string describe(CURLcode code, const char* errorBuffer) {
-    std::string text = curl_easy_strerror(code);
-    if (errorBuffer && *errorBuffer && text != errorBuffer) text += ": " + std::string(errorBuffer);
-    return text;
 }
 
 }  // namespace email

@@ -1,24 +1,19 @@
-// libcurl plumbing shared by the IMAP and SMTP code: one-time init, TLS options, errors.
+// What the IMAP and SMTP code adds to the SDK's libcurl plumbing (<switchboard/curl.hpp>:
+// init, handles, error text): the mail servers' TLS and login options, and failures sorted
+// for the host's retry rules.
 #pragma once
 
 #include "email_options.h"
 
-#include <curl/curl.h>
+#include <switchboard/curl.hpp>
 
-#include <memory>
 #include <stdexcept>
 #include <string>
 
 namespace email {
 
-// curl_global_init once per process before the first handle (it is not safe to race).
-void initCurlOnce();
-
-struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-CurlHandle newCurlHandle();
+using CurlHandle = switchboard::http::EasyHandle;
+using switchboard::http::newEasyHandle;
 
 // Credentials, TLS policy (RFC 8314: implicit TLS for imaps/smtps; STARTTLS, RFC 3501 6.2.1 /
 // RFC 3207, required for imap/smtp unless allow_plaintext), certificate checks, timeouts.
@@ -43,7 +38,9 @@ private:
 };
 
 ServerError::Kind classify(CURLcode code);
-// "<what> failed on <where>: <curl's reason>[: <detail>]"; never contains a password.
-std::string describe(CURLcode code, const char* errorBuffer);
+// libcurl's reason for code, with its error buffer's detail; never contains a password.
+inline std::string describe(CURLcode code, const char* errorBuffer) {
+    return switchboard::http::describeCurlError(code, errorBuffer);
+}
 
 }  // namespace email

@@ -2,34 +2,23 @@
 
 #include "imap_utf7.h"
 
-#include <curl/curl.h>
+#include <switchboard/curl.hpp>
 
-#include <memory>
+#include <utility>
 
 namespace email {
 namespace {
 
 using switchboard::ConfigError;
 
-struct Url {
-    std::string scheme, host, port, path;
-};
-
-Url parseUrl(const std::string& option, const std::string& text) {
-    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-    if (!u) throw std::bad_alloc();
-    if (curl_url_set(u.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK)
-        throw ConfigError("option '" + option + "': not a valid URL: '" + text + "'");
-    auto part = [&](CURLUPart which) {
-        char* s = nullptr;
-        std::string out;
-        if (curl_url_get(u.get(), which, &s, 0) == CURLUE_OK && s) out = s;
-        curl_free(s);
-        return out;
-    };
-    if (!part(CURLUPART_USER).empty() || !part(CURLUPART_PASSWORD).empty())
+// The URL's parts (libcurl's parser, through the SDK); the error never repeats the URL, which
+// may hold a password.
+switchboard::http::UrlParts parseUrl(const std::string& option, const std::string& text) {
+    auto u = switchboard::http::parseUrl(text);
+    if (!u) throw ConfigError("option '" + option + "': not a valid URL");
+    if (u->hasCredentials)
         throw ConfigError("option '" + option + "': must not contain credentials; use the username/password options");
-    return Url{part(CURLUPART_SCHEME), part(CURLUPART_HOST), part(CURLUPART_PORT), part(CURLUPART_PATH)};
+    return std::move(*u);
 }
 
 // A mailbox name the plugin can put in a command: UTF-8 (sent in modified UTF-7), without the
@@ -50,7 +39,7 @@ ServerOptions readServer(const switchboard::Config& cfg, const std::string& pref
     ServerOptions s;
     const std::string urlOption = prefix + "_url";
     s.url = cfg.getString(urlOption);
-    const Url u = parseUrl(urlOption, s.url);
+    const switchboard::http::UrlParts u = parseUrl(urlOption, s.url);
     if (u.scheme != plain && u.scheme != tls)
         throw ConfigError("option '" + urlOption + "': scheme must be " + plain + " (STARTTLS) or " + tls +
                           " (TLS from the start), got '" + u.scheme + "'");

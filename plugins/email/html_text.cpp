@@ -1,6 +1,6 @@
 #include "html_text.h"
 
-#include <switchboard/utf8.h>
+#include <sbcommon/utf8.h>
 
 #include <cctype>
 #include <cstdint>
@@ -19,7 +19,7 @@ std::string lower(std::string_view s) {
 // A character reference may name anything: NUL, a surrogate or past U+10FFFF become U+FFFD.
 void appendUtf8(std::string& out, uint32_t cp) {
     if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    switchboard::utf8::appendUtf8(out, static_cast<char32_t>(cp));
+    sbcommon::utf8::appendUtf8(out, static_cast<char32_t>(cp));
 }
 
 // Decodes the character reference starting at html[i] == '&'; returns how many bytes it used

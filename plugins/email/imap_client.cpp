@@ -2,6 +2,8 @@
 
 #include "imap_utf7.h"
 
+#include <sbcommon/form.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -16,22 +18,9 @@ size_t appendTo(char* data, size_t size, size_t count, void* userdata) {
     return size * count;
 }
 
-// Percent-encodes a mailbox name for the URL path (RFC 5092 / RFC 3986); libcurl decodes it
-// and quotes it for the command.
-std::string encodePath(const std::string& s) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
-}
+// A mailbox name for the URL path (RFC 5092 / RFC 3986): libcurl decodes it and quotes it
+// for the command.
+std::string encodePath(const std::string& s) { return sbcommon::form::urlEncode(s); }
 
 // A mailbox name as an IMAP quoted string (RFC 3501 4.3) in modified UTF-7; names with quotes
 // or backslashes are refused by the options.
@@ -99,7 +88,7 @@ MailboxStatus parseStatus(const std::string& response) {
     return s;
 }
 
-ImapClient::ImapClient(ServerOptions server) : server_(std::move(server)), curl_(newCurlHandle()) {}
+ImapClient::ImapClient(ServerOptions server) : server_(std::move(server)), curl_(newEasyHandle()) {}
 
 // libcurl sends the path's mailbox as it is: in modified UTF-7, like every command.
 std::string ImapClient::mailboxUrl(const std::string& mailbox) const {

@@ -67,7 +67,7 @@ std::string firstLine(std::string_view response) {
 class IdleConnection {
 public:
     IdleConnection(const ServerOptions& server, const std::atomic<bool>& stopping)
-        : server_(server), stopping_(stopping), curl_(newCurlHandle()) {}
+        : server_(server), stopping_(stopping), curl_(newEasyHandle()) {}
 
     void connect() {
         CURL* c = curl_.get();

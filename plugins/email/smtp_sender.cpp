@@ -66,7 +66,7 @@ Result SmtpSender::send(const switchboard::Message& message, switchboard::SendRe
     mail.messageId = makeMessageId(options_.fromAddress, attribute(message, "outbox.idempotency_key"));
     const std::string raw = composeMail(mail);
 
-    CurlHandle handle = newCurlHandle();
+    CurlHandle handle = newEasyHandle();
     CURL* c = handle.get();
     applyServerOptions(c, options_.server, "smtp,smtps");
     curl_easy_setopt(c, CURLOPT_URL, options_.server.url.c_str());

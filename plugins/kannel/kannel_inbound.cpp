@@ -1,5 +1,7 @@
 #include "kannel_inbound.h"
 
+#include <switchboard/crypto.hpp>
+
 #include <charconv>
 #include <cstdint>
 
@@ -43,16 +45,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string hex(std::string_view bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-    return out;
-}
-
 std::string param(const std::map<std::string, std::string>& p, const std::string& name) {
     auto it = p.find(name);
     return it == p.end() ? std::string() : it->second;
@@ -63,7 +55,7 @@ std::string param(const std::map<std::string, std::string>& p, const std::string
 std::optional<std::string> decodeText(const std::string& bytes, std::string_view coding, std::string_view charset) {
     // "UTF16-BE" is how older guides spell it.
     if (coding == "2" || equalsIgnoreCase(charset, "UTF-16BE") || equalsIgnoreCase(charset, "UTF16-BE"))
-        return switchboard::sms::fromUtf16Be(bytes);
+        return sbcommon::sms::fromUtf16Be(bytes);
     if (coding == "1" || equalsIgnoreCase(charset, "binary")) return std::nullopt;
     if (validUtf8(bytes)) return bytes;
     return latin1ToUtf8(bytes);  // Kannel's historical default charset
@@ -83,11 +75,11 @@ std::optional<std::string> parseMo(const std::map<std::string, std::string>& par
     const std::string coding = param(params, "coding"), charset = param(params, "charset");
     if (auto text = decodeText(param(params, "text"), coding, charset)) {
         m.text = *text;
-        out.keyword = switchboard::sms::classifyKeyword(m.text);
-        if (out.keyword != switchboard::sms::Keyword::None)
-            m.attributes.emplace_back("sms.keyword", switchboard::sms::keywordName(out.keyword));
+        out.keyword = sbcommon::sms::classifyKeyword(m.text);
+        if (out.keyword != sbcommon::sms::Keyword::None)
+            m.attributes.emplace_back("sms.keyword", sbcommon::sms::keywordName(out.keyword));
     } else {
-        m.attributes.emplace_back("sms.binary_hex", hex(param(params, "text")));
+        m.attributes.emplace_back("sms.binary_hex", switchboard::crypto::toHex(param(params, "text")));
     }
     const std::string time = param(params, "time");
     int64_t seconds = 0;

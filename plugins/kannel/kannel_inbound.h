@@ -3,7 +3,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/sms.h>
+#include <sbcommon/sms.h>
 
 #include <map>
 #include <optional>
@@ -20,7 +20,7 @@ namespace kannel {
 // UCS-2 text and corrupts it.
 struct MoMessage {
     switchboard::Message message;
-    switchboard::sms::Keyword keyword = switchboard::sms::Keyword::None;
+    sbcommon::sms::Keyword keyword = sbcommon::sms::Keyword::None;
 };
 
 // Builds the message; on failure returns why (a missing parameter, by name).

@@ -6,16 +6,18 @@
 #include "kannel_inbound.h"
 #include "kannel_sendsms.h"
 
+#include <switchboard/crypto.hpp>
 #include <switchboard/plugin.hpp>
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/form.h>
 
 #include <string>
 
 namespace {
 
 using switchboard::Result;
-namespace sms = switchboard::sms;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
 
 kannel::SendsmsOptions sendsmsOptions(const switchboard::Config& c) {
     kannel::SendsmsOptions o;
@@ -59,10 +61,10 @@ public:
     }
 
     Result handleWebhook(const switchboard::Request& req, switchboard::Response& resp) override {
-        const auto params = sms::parseQuery(req.query());
+        const auto params = form::parseQuery(req.query());
         if (!token_.empty()) {
             auto it = params.find("token");
-            if (it == params.end() || !sms::constantTimeEquals(it->second, token_)) {
+            if (it == params.end() || !switchboard::crypto::constantTimeEquals(it->second, token_)) {
                 host().count("webhook_rejected");
                 host().warn("webhook request without the right token refused (from " + std::string(req.remoteAddr()) +
                             ")");
@@ -80,7 +82,7 @@ private:
     Result inbound(const switchboard::Request& req, const std::map<std::string, std::string>& params,
                    switchboard::Response& resp) {
         kannel::MoMessage mo;
-        if (auto why = kannel::parseMo(params, sms::withoutParam(req.query(), "token"), channel_, mo)) {
+        if (auto why = kannel::parseMo(params, form::withoutParam(req.query(), "token"), channel_, mo)) {
             host().count("webhook_rejected");
             resp.json(400, "{\"error\":\"" + jsonEscape(*why) + "\"}");
             return Result::ok();

@@ -1,8 +1,11 @@
 #include "kannel_sendsms.h"
 
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/form.h>
+#include <sbcommon/http_answer.h>
+#include <sbcommon/provider_request.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/url_option.h>
+#include <sbcommon/utf8.h>
 
 #include <random>
 
@@ -11,22 +14,12 @@ namespace kannel {
 namespace {
 
 using switchboard::Result;
-using switchboard::utf8::sanitizedExcerpt;
-namespace sms = switchboard::sms;
-namespace http = switchboard::plugin_http;
+using sbcommon::utf8::sanitizedExcerpt;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
+namespace http = switchboard::http;
 
 constexpr size_t kMaxAnswerBytes = 16 * 1024;
-
-// Validates an http(s) URL option; returns it without credentials or query, for messages.
-std::string checkedUrl(const std::string& option, const std::string& url) {
-    const auto u = http::parseUrl(url);
-    if (!u) throw switchboard::ConfigError("option '" + option + "': not a valid absolute URL: '" + url + "'");
-    if (u->scheme != "http" && u->scheme != "https")
-        throw switchboard::ConfigError("option '" + option + "': scheme must be http or https, got '" + u->scheme +
-                                       "'");
-    if (!u->query.empty()) throw switchboard::ConfigError("option '" + option + "': must not have a query string");
-    return http::redactedUrl(*u);
-}
 
 std::string randomId() {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -71,8 +64,8 @@ Result buildRequest(const SendsmsOptions& o, const switchboard::Message& m, Send
     if (o.dlrMask > 0) {
         // %d (the DLR type), %A (the SMSC's answer) and %T (its Unix time) are expanded by
         // Kannel when it fetches the URL (user guide, "Parameters (Escape Codes)").
-        std::string dlr = o.callbackUrl + "/dlr?id=" + sms::urlEncode(out.ourId) + "&type=%d&answer=%A&time=%T";
-        if (!o.token.empty()) dlr += "&token=" + sms::urlEncode(o.token);
+        std::string dlr = o.callbackUrl + "/dlr?id=" + form::urlEncode(out.ourId) + "&type=%d&answer=%A&time=%T";
+        if (!o.token.empty()) dlr += "&token=" + form::urlEncode(o.token);
         p.emplace_back("dlr-mask", std::to_string(o.dlrMask));
         p.emplace_back("dlr-url", dlr);
     }
@@ -80,19 +73,16 @@ Result buildRequest(const SendsmsOptions& o, const switchboard::Message& m, Send
 }
 
 Result classifyAnswer(const SendsmsAnswer& a, const std::string& where) {
-    if (a.status == 0) return Result::retry("Kannel at " + where + " did not answer: " + a.transportError);
+    if (a.status == 0) return Result::retry("Kannel at " + where + " did not answer: " + a.error);
+    if (sbcommon::isSuccess(a.status)) return Result::ok();
     const std::string said = "Kannel at " + where + " answered " + std::to_string(a.status) +
                              (a.body.empty() ? "" : ": " + sanitizedExcerpt(a.body));
-    if (a.status >= 200 && a.status < 300) return Result::ok();
-    if (a.status == 408 || a.status == 429 || a.status >= 500) return Result::retry(said, a.retryAfterMs.value_or(0));
-    if (a.status == 401 || a.status == 403) return Result::fatal(said + " (check username and password)");
-    return Result::failData(said);
+    return sbcommon::failedAnswer(a.status, said, http::retryMs(a.retryAfter()), "(check username and password)");
 }
 
 SendsmsClient::SendsmsClient(SendsmsOptions options) : options_(std::move(options)) {
-    http::initCurlOnce();
-    where_ = checkedUrl("sendsms_url", options_.url);
-    checkedUrl("callback_url", options_.callbackUrl);
+    where_ = sbcommon::checkedHttpUrl("sendsms_url", options_.url, sbcommon::Query::Refused);
+    sbcommon::checkedHttpUrl("callback_url", options_.callbackUrl, sbcommon::Query::Refused);
     while (!options_.callbackUrl.empty() && options_.callbackUrl.back() == '/') options_.callbackUrl.pop_back();
     if (options_.timeout.count() <= 0) throw switchboard::ConfigError("option 'timeout': must be more than 0");
     if (options_.maxSegments < 1) throw switchboard::ConfigError("option 'max_segments': must be at least 1");
@@ -106,17 +96,13 @@ Result SendsmsClient::send(const switchboard::Message& message, switchboard::Sen
     if (!built.isOk()) return built;
     std::string url = options_.url + "?";
     for (size_t i = 0; i < request.params.size(); ++i)
-        url += (i ? "&" : "") + request.params[i].first + "=" + sms::urlEncode(request.params[i].second);
-    Result r = classifyAnswer(get(url), where_);
+        url += (i ? "&" : "") + request.params[i].first + "=" + form::urlEncode(request.params[i].second);
+    // The URL holds the password: errors name the endpoint (libcurl's texts do), never the URL.
+    Result r = classifyAnswer(
+        http_.perform(sbcommon::providerRequest("GET", url, "", options_.timeout, "switchboard-kannel/1.0.0", kMaxAnswerBytes)),
+        where_);
     if (r.isOk()) sent.providerMessageId = request.ourId;
     return r;
-}
-
-SendsmsAnswer SendsmsClient::get(const std::string& url) const {
-    const http::EasyHandle h = http::newEasyHandle();
-    http::setHttpBasics(h.get(), url, options_.timeout, "switchboard-kannel/1.0.0");
-    // The URL holds the password: errors name the endpoint (libcurl's texts do), never the URL.
-    return http::perform(h.get(), kMaxAnswerBytes);
 }
 
 }  // namespace kannel

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/plugin_http.h>
+#include <switchboard/http_client.hpp>
 
 #include <chrono>
 #include <memory>
@@ -39,8 +39,8 @@ struct SendsmsRequest {
 switchboard::Result buildRequest(const SendsmsOptions& options, const switchboard::Message& message,
                                  SendsmsRequest& out);
 
-// What sendsms answered (status 0: no HTTP answer, see transportError).
-using SendsmsAnswer = switchboard::plugin_http::HttpAnswer;
+// What sendsms answered (status 0: no HTTP answer, see error).
+using SendsmsAnswer = switchboard::http::Response;
 
 // 2xx ("0: Accepted for delivery", "3: Queued for later delivery") OK; 408, 429, 5xx and no
 // answer RETRY (honouring Retry-After); 401/403 ("Authorization failed") FATAL: the instance's
@@ -55,9 +55,9 @@ public:
     const SendsmsOptions& options() const { return options_; }
 
 private:
-    SendsmsAnswer get(const std::string& url) const;
     SendsmsOptions options_;
     std::string where_;  // scheme://host:port/path, without credentials
+    switchboard::http::Client http_;
 };
 
 }  // namespace kannel

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/plugin_http.h>
+#include <switchboard/http_client.hpp>
 
 #include <chrono>
 #include <optional>
@@ -26,8 +26,8 @@ struct MessagesOptions {
     std::chrono::milliseconds timeout{10000};
 };
 
-// What Twilio answered (status 0: no HTTP answer, see transportError).
-using MessagesAnswer = switchboard::plugin_http::HttpAnswer;
+// What Twilio answered (status 0: no HTTP answer, see error).
+using MessagesAnswer = switchboard::http::Response;
 
 struct SendOutcome {
     switchboard::Result result = switchboard::Result::ok();
@@ -44,11 +44,12 @@ class MessagesClient {
 public:
     explicit MessagesClient(MessagesOptions options);  // throws switchboard::ConfigError
     // One message to one phone number.
-    SendOutcome send(const std::string& to, const std::string& body) const;
+    SendOutcome send(const std::string& to, const std::string& body);
 
 private:
     MessagesOptions options_;
     std::string endpoint_;
+    switchboard::http::Client http_;
 };
 
 }  // namespace twilio

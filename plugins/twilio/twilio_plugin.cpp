@@ -6,8 +6,8 @@
 #include "twilio_signature.h"
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/form.h>
 
 #include <map>
 #include <string>
@@ -16,7 +16,8 @@
 namespace {
 
 using switchboard::Result;
-namespace sms = switchboard::sms;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 std::string param(const Params& params, const std::string& name) {
@@ -91,7 +92,7 @@ public:
             resp.json(405, R"({"error":"Twilio webhooks are POST"})");
             return Result::ok();
         }
-        const Params params = sms::parseFormPairs(req.body());
+        const Params params = form::parseFormPairs(req.body());
         const auto header = req.header("x-twilio-signature");
         if (!twilio::signatureValid(authToken_, req.publicUrl(), params, header.value_or(""))) {
             host().count("webhook_rejected");

@@ -1,6 +1,6 @@
 #include "vonage_inbound.h"
 
-#include <switchboard/utf8.h>
+#include <sbcommon/utf8.h>
 
 #include <charconv>
 #include <ctime>
@@ -36,7 +36,7 @@ int64_t occurredAt(const Params& p) {
 std::string validUtf8(const std::string& text) {
     std::string out;
     out.reserve(text.size());
-    for (const auto& cp : switchboard::utf8::decodeUtf8(text)) switchboard::utf8::appendUtf8(out, cp.value);
+    for (const auto& cp : sbcommon::utf8::decodeUtf8(text)) sbcommon::utf8::appendUtf8(out, cp.value);
     return out;
 }
 

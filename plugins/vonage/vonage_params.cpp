@@ -1,6 +1,6 @@
 #include "vonage_params.h"
 
-#include <switchboard/sms_form.h>
+#include <sbcommon/form.h>
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +45,7 @@ ParsedParams readParams(std::string_view method, std::string_view contentType, s
     if (method == "POST" && !body.empty()) {
         if (looksLikeJson(contentType, body)) return fromJson(body);
         out.contentType = kForm;
-        for (auto& [k, v] : switchboard::sms::parseFormPairs(body)) out.params.emplace(std::move(k), std::move(v));
+        for (auto& [k, v] : sbcommon::form::parseFormPairs(body)) out.params.emplace(std::move(k), std::move(v));
         return out;
     }
     if (method != "GET" && method != "POST") {
@@ -53,7 +53,7 @@ ParsedParams readParams(std::string_view method, std::string_view contentType, s
         return out;
     }
     out.contentType = kForm;
-    for (auto& [k, v] : switchboard::sms::parseFormPairs(query)) out.params.emplace(std::move(k), std::move(v));
+    for (auto& [k, v] : sbcommon::form::parseFormPairs(query)) out.params.emplace(std::move(k), std::move(v));
     return out;
 }
 

@@ -10,7 +10,7 @@
 #include "vonage_sms_api.h"
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/sms.h>
+#include <sbcommon/sms.h>
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +26,7 @@
 namespace {
 
 using switchboard::Result;
-namespace sms = switchboard::sms;
+namespace sms = sbcommon::sms;
 using vonage::Params;
 
 constexpr const char* kConcatCheckpoint = "concat";

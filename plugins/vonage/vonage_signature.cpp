@@ -1,27 +1,12 @@
 #include "vonage_signature.h"
 
-#include <switchboard/sms_form.h>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <switchboard/crypto.hpp>
 
 #include <cctype>
-#include <stdexcept>
 
 namespace vonage {
 
 namespace {
-
-std::string hex(const unsigned char* bytes, unsigned int n, bool upper) {
-    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (unsigned int i = 0; i < n; ++i) {
-        out += digits[bytes[i] >> 4];
-        out += digits[bytes[i] & 15];
-    }
-    return out;
-}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -29,15 +14,17 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-const EVP_MD* digestOf(SignatureMethod m) {
+namespace crypto = switchboard::crypto;
+
+crypto::Digest digestOf(SignatureMethod m) {
     switch (m) {
         case SignatureMethod::Md5Hash:
-        case SignatureMethod::Md5Hmac: return EVP_md5();
-        case SignatureMethod::Sha1Hmac: return EVP_sha1();
-        case SignatureMethod::Sha256Hmac: return EVP_sha256();
-        case SignatureMethod::Sha512Hmac: return EVP_sha512();
+        case SignatureMethod::Md5Hmac: return crypto::Digest::Md5;
+        case SignatureMethod::Sha1Hmac: return crypto::Digest::Sha1;
+        case SignatureMethod::Sha256Hmac: return crypto::Digest::Sha256;
+        case SignatureMethod::Sha512Hmac: return crypto::Digest::Sha512;
     }
-    return EVP_md5();
+    return crypto::Digest::Md5;
 }
 
 }  // namespace
@@ -67,25 +54,16 @@ std::string signedString(const std::map<std::string, std::string>& params) {
 std::string signature(const std::map<std::string, std::string>& params, std::string_view secret,
                       SignatureMethod method) {
     const std::string data = signedString(params);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (method == SignatureMethod::Md5Hash) {
-        const std::string salted = data + std::string(secret);
-        if (EVP_Digest(salted.data(), salted.size(), digest, &length, EVP_md5(), nullptr) != 1)
-            throw std::runtime_error("MD5 failed");
-        return hex(digest, length, false);
-    }
-    if (HMAC(digestOf(method), secret.data(), static_cast<int>(secret.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length) == nullptr)
-        throw std::runtime_error("HMAC failed");
-    return hex(digest, length, true);
+    if (method == SignatureMethod::Md5Hash)
+        return crypto::toHex(crypto::digest(crypto::Digest::Md5, data + std::string(secret)));
+    return crypto::toHex(crypto::hmac(digestOf(method), secret, data), crypto::HexCase::Upper);
 }
 
 bool signatureValid(const std::map<std::string, std::string>& params, std::string_view secret,
                     SignatureMethod method) {
     const auto sig = params.find("sig");
     if (sig == params.end() || sig->second.empty()) return false;
-    return switchboard::sms::constantTimeEquals(lower(signature(params, secret, method)), lower(sig->second));
+    return crypto::constantTimeEquals(lower(signature(params, secret, method)), lower(sig->second));
 }
 
 }  // namespace vonage

@@ -1,10 +1,12 @@
 #include "vonage_sms_api.h"
 
-#include <switchboard/sms.h>
-#include <switchboard/sms_form.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/form.h>
+#include <sbcommon/http_answer.h>
+#include <sbcommon/provider_request.h>
+#include <sbcommon/url_option.h>
+#include <sbcommon/utf8.h>
 
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include <string_view>
@@ -14,9 +16,10 @@ namespace vonage {
 namespace {
 
 using switchboard::Result;
-using switchboard::utf8::sanitizedExcerpt;
-namespace http = switchboard::plugin_http;
-namespace sms = switchboard::sms;
+using sbcommon::utf8::sanitizedExcerpt;
+namespace http = switchboard::http;
+namespace sms = sbcommon::sms;
+namespace form = sbcommon::form;
 
 constexpr size_t kMaxAnswerBytes = 64 * 1024;
 constexpr size_t kMaxClientRef = 100;  // Vonage's limit for client-ref
@@ -39,18 +42,16 @@ Result classifyStatus(const std::string& status, const std::string& said) {
 
 }  // namespace
 
-SendOutcome classifyAnswer(const http::HttpAnswer& a) {
+SendOutcome classifyAnswer(const http::Response& a) {
     SendOutcome out;
     if (a.status == 0) {
-        out.result = Result::retry("Vonage did not answer: " + a.transportError);
+        out.result = Result::retry("Vonage did not answer: " + a.error);
         return out;
     }
     const auto json = nlohmann::json::parse(a.body, nullptr, false);
     if (a.status != 200) {
         const std::string said = "Vonage answered HTTP " + std::to_string(a.status) + (a.body.empty() ? "" : ": " + sanitizedExcerpt(a.body));
-        if (a.status == 408 || a.status == 429 || a.status >= 500) out.result = Result::retry(said, a.retryAfterMs.value_or(0));
-        else if (a.status == 401 || a.status == 403) out.result = Result::fatal(said + " (check api_key and api_secret)");
-        else out.result = Result::failData(said);
+        out.result = sbcommon::failedAnswer(a.status, said, http::retryMs(a.retryAfter()), "(check api_key and api_secret)");
         return out;
     }
     if (!json.is_object() || !json.contains("messages") || !json["messages"].is_array() || json["messages"].empty()) {
@@ -81,10 +82,8 @@ SendOutcome classifyAnswer(const http::HttpAnswer& a) {
 }
 
 SmsApiClient::SmsApiClient(SmsApiOptions options) : options_(std::move(options)) {
-    http::initCurlOnce();
     while (!options_.baseUrl.empty() && options_.baseUrl.back() == '/') options_.baseUrl.pop_back();
-    if (options_.baseUrl.rfind("https://", 0) != 0 && options_.baseUrl.rfind("http://", 0) != 0)
-        throw switchboard::ConfigError("option 'base_url': must start with https:// (or http:// for a test double)");
+    sbcommon::checkedHttpUrl("base_url", options_.baseUrl, sbcommon::Query::Refused);
     if (options_.apiKey.empty()) throw switchboard::ConfigError("option 'api_key' must not be empty");
     if (options_.apiSecret.empty()) throw switchboard::ConfigError("option 'api_secret' must not be empty");
     if (options_.from.empty()) throw switchboard::ConfigError("option 'from' must not be empty");
@@ -92,24 +91,21 @@ SmsApiClient::SmsApiClient(SmsApiOptions options) : options_(std::move(options))
     endpoint_ = options_.baseUrl + "/sms/json";
 }
 
-SendOutcome SmsApiClient::send(const std::string& to, const std::string& text, const std::string& clientRef) const {
+SendOutcome SmsApiClient::send(const std::string& to, const std::string& text, const std::string& clientRef) {
     // Vonage documents numbers in E.164 without the leading '+' (447700900000).
     const std::string number = to.rfind('+', 0) == 0 ? to.substr(1) : to;
-    std::string form = "api_key=" + sms::urlEncode(options_.apiKey) + "&api_secret=" + sms::urlEncode(options_.apiSecret) +
-                       "&from=" + sms::urlEncode(options_.from) + "&to=" + sms::urlEncode(number) +
-                       "&text=" + sms::urlEncode(text);
+    std::string fields = "api_key=" + form::urlEncode(options_.apiKey) + "&api_secret=" + form::urlEncode(options_.apiSecret) +
+                       "&from=" + form::urlEncode(options_.from) + "&to=" + form::urlEncode(number) +
+                       "&text=" + form::urlEncode(text);
     // GSM-7 text is "text" (Vonage's default); anything else must be sent as "unicode" or
     // Vonage replaces the characters it cannot encode.
-    if (sms::encodingFor(text) == sms::Encoding::Ucs2) form += "&type=unicode";
-    form += std::string("&status-report-req=") + (options_.deliveryReceipts ? "1" : "0");
-    if (options_.deliveryReceipts && !options_.callbackUrl.empty()) form += "&callback=" + sms::urlEncode(options_.callbackUrl);
-    if (!clientRef.empty() && clientRef.size() <= kMaxClientRef) form += "&client-ref=" + sms::urlEncode(clientRef);
+    if (sms::encodingFor(text) == sms::Encoding::Ucs2) fields += "&type=unicode";
+    fields += std::string("&status-report-req=") + (options_.deliveryReceipts ? "1" : "0");
+    if (options_.deliveryReceipts && !options_.callbackUrl.empty()) fields += "&callback=" + form::urlEncode(options_.callbackUrl);
+    if (!clientRef.empty() && clientRef.size() <= kMaxClientRef) fields += "&client-ref=" + form::urlEncode(clientRef);
 
-    const http::EasyHandle h = http::newEasyHandle();
-    http::setHttpBasics(h.get(), endpoint_, options_.timeout, "switchboard-vonage/1.0.0");
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(form.size()));
-    return classifyAnswer(http::perform(h.get(), kMaxAnswerBytes));
+    return classifyAnswer(http_.perform(sbcommon::providerRequest("POST", endpoint_, std::move(fields), options_.timeout,
+                                                                   "switchboard-vonage/1.0.0", kMaxAnswerBytes)));
 }
 
 }  // namespace vonage

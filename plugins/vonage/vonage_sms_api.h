@@ -8,7 +8,7 @@
 #pragma once
 
 #include <switchboard/plugin.hpp>
-#include <switchboard/plugin_http.h>
+#include <switchboard/http_client.hpp>
 
 #include <chrono>
 #include <string>
@@ -42,17 +42,18 @@ inline constexpr uint32_t kThrottledRetryMs = 1000;
 // parameters, 6 invalid message, 7 number barred, 9 quota, 15 invalid sender, ...) and other
 // HTTP errors: FAIL_DATA with Vonage's error-text. When some parts were accepted before one
 // failed, a retry would send those parts twice: FAIL_DATA instead.
-SendOutcome classifyAnswer(const switchboard::plugin_http::HttpAnswer& answer);
+SendOutcome classifyAnswer(const switchboard::http::Response& answer);
 
 class SmsApiClient {
 public:
     explicit SmsApiClient(SmsApiOptions options);  // throws switchboard::ConfigError
     // to: E.164, with or without '+'.
-    SendOutcome send(const std::string& to, const std::string& text, const std::string& clientRef) const;
+    SendOutcome send(const std::string& to, const std::string& text, const std::string& clientRef);
 
 private:
     SmsApiOptions options_;
     std::string endpoint_;
+    switchboard::http::Client http_;
 };
 
 }  // namespace vonage

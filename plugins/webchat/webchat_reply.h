@@ -11,10 +11,11 @@
 #include <string>
 #include <string_view>
 
-// Defined in <switchboard/plugin_http.h>; declared here so this header (included by
+// Defined in <switchboard/http_client.hpp>; declared here so this header (included by
 // webchat_plugin.cpp, also compiled into the payload fuzz target) needs no libcurl headers.
-namespace switchboard::plugin_http {
-struct HttpAnswer;
+namespace switchboard::http {
+struct Response;
+class Client;
 }
 
 namespace webchat {
@@ -26,9 +27,9 @@ struct ReplyOptions {
     std::string caFile;  // extra CA bundle to trust; empty = the system's
 };
 
-// What the website answered (status 0 = no HTTP answer, see transportError).
+// What the website answered (status 0 = no HTTP answer, see error).
 // The body is at most kMaxAnswerBytes.
-using ReplyAnswer = switchboard::plugin_http::HttpAnswer;
+using ReplyAnswer = switchboard::http::Response;
 
 inline constexpr size_t kMaxAnswerBytes = 64 * 1024;
 inline constexpr size_t kMaxExcerptBytes = 200;
@@ -40,8 +41,8 @@ switchboard::Result classifyAnswer(const ReplyAnswer& answer, const std::string&
                                    const std::string& where, switchboard::SendResult& sent);
 
 
-// Thread-safe: send() may run on several threads at once. Each call takes a libcurl easy
-// handle from a small pool (connections are kept alive between calls) and gives it back.
+// Thread-safe: send() may run on several threads at once (the SDK's HTTP client keeps
+// connections alive between calls).
 class ReplySender {
 public:
     // Throws switchboard::ConfigError for a bad URL or an unreadable CA file.
@@ -57,10 +58,9 @@ public:
 private:
     ReplyAnswer post(const std::string& id, const std::string& body);
 
-    class HandlePool;
     ReplyOptions options_;
     std::string where_;
-    std::unique_ptr<HandlePool> pool_;
+    std::unique_ptr<switchboard::http::Client> http_;
 };
 
 }  // namespace webchat

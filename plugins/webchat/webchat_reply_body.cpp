@@ -1,5 +1,7 @@
 #include "webchat_reply_body.h"
 
+#include <switchboard/crypto.hpp>
+
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 
@@ -59,13 +61,7 @@ std::string replyId(const switchboard::Message& message) {
     if (!message.sourceId.empty()) return message.sourceId;
     unsigned char bytes[16];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for a reply id");
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id = "wc-";
-    for (unsigned char b : bytes) {
-        id.push_back(kHex[b >> 4]);
-        id.push_back(kHex[b & 0x0F]);
-    }
-    return id;
+    return "wc-" + switchboard::crypto::toHex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 std::string formatRfc3339Ms(int64_t unixMs) {

@@ -11,11 +11,8 @@ inline constexpr std::string_view kSignaturePrefix = "sha256=";
 // Lower-case hex HMAC-SHA256 of data keyed with key (64 characters).
 std::string hmacSha256Hex(std::string_view key, std::string_view data);
 
-// Compares in time that depends on the lengths only, never on where the inputs differ.
-bool constantTimeEquals(std::string_view a, std::string_view b);
-
 // True when header is "sha256=<hex>" and the hex is the HMAC of body with secret. The hex is
-// compared case-insensitively; surrounding spaces are ignored.
+// compared case-insensitively and in constant time; surrounding spaces are ignored.
 bool verifySignature(std::string_view secret, std::string_view body, std::string_view header);
 
 }  // namespace webchat

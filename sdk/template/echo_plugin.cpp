@@ -9,8 +9,9 @@
 //                 id is a hash of the body, so sending the same body twice stores it once
 //   x-sender      who sent it; becomes the sender identity "echo:<x-sender>"
 //
-// It uses only the SDK and the standard library: no JSON or crypto library is needed to
-// write a connector.
+// It uses only the SDK and the standard library. A connector that reads JSON uses
+// nlohmann/json, and one that checks signatures or calls an HTTP API uses the SDK's optional
+// helpers (crypto.hpp, http_client.hpp): see the README.
 #include <switchboard/plugin.hpp>
 
 #include <cstdint>
@@ -22,7 +23,7 @@ namespace {
 
 using switchboard::Result;
 
-// Text as a JSON string literal. Connectors usually have a JSON library; echo does not need one.
+// Text as a JSON string literal: echo writes one small answer, so it needs no JSON library.
 std::string jsonString(std::string_view text) {
     std::string out = "\"";
     for (char c : text) {

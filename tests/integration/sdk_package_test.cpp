@@ -1,6 +1,7 @@
 // The proof that the plugin ABI is stable: the installed SDK package alone builds the plugin
 // template, once with gcc/libstdc++ and once with clang/libc++, and this build's host (gcc,
 // libstdc++) describes and runs both plugins. Slow by nature: two CMake projects per run.
+#include "http_endpoint.h"
 #include "test_support.h"
 
 #include <switchboard/plugin.h>
@@ -36,19 +37,21 @@ struct Toolchain {
     std::vector<std::string> cmakeArgs;  // beyond the compiler
     std::string runtime;                 // the C++ runtime the plugin must link
     std::string otherRuntime;            // and the one it must not
+    std::string stdlibFlag;              // what an executable's link needs too ("" for the default)
 };
 void PrintTo(const Toolchain& t, std::ostream* os) { *os << t.name; }
 
 std::vector<Toolchain> toolchains() {
     const std::string libcxx = "-stdlib=libc++";
     return {
-        {"gcc_libstdcxx", "g++", {}, "libstdc++.so.6", "libc++.so.1"},
+        {"gcc_libstdcxx", "g++", {}, "libstdc++.so.6", "libc++.so.1", ""},
         {"clang_libcxx",
          "clang++-14",
          {"-DCMAKE_CXX_FLAGS=" + libcxx, "-DCMAKE_SHARED_LINKER_FLAGS=" + libcxx,
           "-DCMAKE_MODULE_LINKER_FLAGS=" + libcxx},
          "libc++.so.1",
-         "libstdc++.so.6"},
+         "libstdc++.so.6",
+         libcxx},
     };
 }
 
@@ -79,6 +82,12 @@ TEST_F(SdkPackage, InstallsHeadersCMakePackageAndTemplate) {
     ASSERT_EQ(install_->exitCode, 0) << show(*install_);
     EXPECT_TRUE(fs::exists(prefix() + "/include/switchboard/plugin.h"));
     EXPECT_TRUE(fs::exists(prefix() + "/include/switchboard/plugin.hpp"));
+    // The optional helpers, and nothing the bundled connectors keep to themselves.
+    for (const char* helper : {"crypto.hpp", "curl.hpp", "http_client.hpp", "retry_after.hpp"})
+        EXPECT_TRUE(fs::exists(prefix() + "/include/switchboard/" + helper)) << helper;
+    for (const char* internal : {"sms.h", "sms_form.h", "utf8.h", "plugin_http.h"})
+        EXPECT_FALSE(fs::exists(prefix() + "/include/switchboard/" + internal)) << internal;
+    EXPECT_FALSE(fs::exists(prefix() + "/include/sbcommon"));
     bool config = false;
     for (const char* libdir : {"lib", "lib64", "lib/x86_64-linux-gnu"})
         config = config ||
@@ -86,6 +95,22 @@ TEST_F(SdkPackage, InstallsHeadersCMakePackageAndTemplate) {
     EXPECT_TRUE(config) << "no SwitchboardSDKConfig.cmake under " << prefix();
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/CMakeLists.txt"));
     EXPECT_TRUE(fs::exists(prefix() + "/share/switchboard/plugin-template/echo_plugin.cpp"));
+    // The guide the template's README points to, where it says it is.
+    const std::string guide = prefix() + "/share/doc/switchboard-sdk/README.md";
+    ASSERT_TRUE(fs::exists(guide));
+    EXPECT_THAT(readFile(guide), HasSubstr("# Switchboard plugin SDK"));
+    EXPECT_THAT(readFile(prefix() + "/share/switchboard/plugin-template/README.md"),
+                HasSubstr("share/doc/switchboard-sdk/README.md"));
+}
+
+// The conformance checker is part of the SDK: installed, and it runs from the prefix.
+TEST_F(SdkPackage, InstallsThePluginChecker) {
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    const std::string checker = prefix() + "/bin/switchboard-plugin-check";
+    ASSERT_TRUE(fs::exists(checker)) << show(*install_);
+    ProcessResult noArgs = run({checker});
+    EXPECT_NE(noArgs.exitCode, 0);
+    EXPECT_THAT(noArgs.out + noArgs.err, HasSubstr("PLUGIN"));
 }
 
 // find_package(SwitchboardSDK 1.N) must find an SDK that has the 1.N services.
@@ -184,8 +209,9 @@ TEST_P(SdkTemplate, TemplateBuiltOutOfTreeLoadsAndRunsInTheHost) {
     EXPECT_THAT(described.out, HasSubstr("greeting"));
     EXPECT_THAT(described.out, HasSubstr("hello"));  // its default
 
-    // The template we ship passes the conformance checks we tell integrators to run.
-    ProcessResult checked = run({SWITCHBOARD_PLUGIN_CHECK_BIN, pluginDir + "/switchboard-echo.so"});
+    // The template we ship passes the conformance checks we tell integrators to run, with the
+    // checker the SDK installs.
+    ProcessResult checked = run({prefix() + "/bin/switchboard-plugin-check", pluginDir + "/switchboard-echo.so"});
     EXPECT_EQ(checked.exitCode, 0) << show(checked);
 
     // And it really runs: a webhook crosses into the plugin, the plugin emits through the
@@ -200,6 +226,49 @@ TEST_P(SdkTemplate, TemplateBuiltOutOfTreeLoadsAndRunsInTheHost) {
     EXPECT_THAT(first.body, HasSubstr("\"outcome\":\"stored\""));
     ASSERT_EQ(second.status, 200) << second.body << "\n--- host log\n" << log;
     EXPECT_THAT(second.body, HasSubstr("\"outcome\":\"duplicate\""));
+}
+
+// The optional helpers, from the installed package only: an outside project asks for the
+// http and crypto components, builds with this toolchain, and computes the published values.
+TEST_P(SdkTemplate, HelpersBuildOutOfTreeAndWork) {
+    const Toolchain& tc = GetParam();
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    if (!onPath(tc.compiler)) GTEST_SKIP() << tc.compiler << " is not installed";
+
+    TempDir work;
+    const std::string src = work.file("consumer"), build = work.file("build");
+    fs::copy(std::string(SWITCHBOARD_SOURCE_DIR) + "/tests/sdk_consumer", src, fs::copy_options::recursive);
+    std::vector<std::string> configure = {
+        "cmake", "-S", src, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+        "-DCMAKE_PREFIX_PATH=" + prefix(), "-DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON",
+        "-DCMAKE_CXX_COMPILER=" + tc.compiler, "-DCMAKE_EXE_LINKER_FLAGS=" + tc.stdlibFlag};
+    configure.insert(configure.end(), tc.cmakeArgs.begin(), tc.cmakeArgs.end());
+    ProcessResult configured = run(configure, {}, std::chrono::seconds(300));
+    ASSERT_EQ(configured.exitCode, 0) << show(configured);
+    ProcessResult built = run({"cmake", "--build", build, "--verbose"}, {}, std::chrono::seconds(300));
+    ASSERT_EQ(built.exitCode, 0) << show(built);
+    EXPECT_THAT(built.out, HasSubstr(prefix() + "/include"));
+    EXPECT_THAT(built.out, Not(HasSubstr(std::string(SWITCHBOARD_SOURCE_DIR) + "/sdk")));
+
+    const std::string program = build + "/sdk_helpers_check";
+    ProcessResult dynamic = run({"readelf", "-d", program});
+    EXPECT_THAT(dynamic.out, HasSubstr("[" + tc.runtime + "]"));
+    EXPECT_THAT(dynamic.out, Not(HasSubstr("[" + tc.otherRuntime + "]")));
+
+    HttpEndpoint server;
+    server.answer({202, "accepted", {{"X-Answer", "yes"}}});
+    ProcessResult ran = run({program, server.url("/probe")});
+    ASSERT_EQ(ran.exitCode, 0) << show(ran);
+    // RFC 4231 and RFC 2202 test case 2; RFC 9110's RFC 850 date, two minutes ahead.
+    EXPECT_THAT(ran.out, HasSubstr("hmac_sha256_hex=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843\n"));
+    EXPECT_THAT(ran.out, HasSubstr("hmac_sha1_base64=7/zfauXrL6LSdBbV8YTfnCWafHk=\n"));
+    EXPECT_THAT(ran.out, HasSubstr("equal=10\n"));
+    EXPECT_THAT(ran.out, HasSubstr("retry_after_rfc850=120\n"));
+    EXPECT_THAT(ran.out, HasSubstr("json_text=ol\xc3\xa1\n"));
+    EXPECT_THAT(ran.out, HasSubstr("status=202\n"));
+    EXPECT_THAT(ran.out, HasSubstr("x_answer=yes\n"));
+    EXPECT_THAT(ran.out, HasSubstr("body=accepted\n"));
+    EXPECT_EQ(server.only().uri, "/probe");
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, SdkTemplate, ::testing::ValuesIn(toolchains()),

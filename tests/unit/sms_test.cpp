@@ -1,14 +1,14 @@
 // The shared SMS library (sdk/sms): GSM 03.38 vs UCS-2, segment counts at the documented
 // limits (160/153 septets, 70/67 UTF-16 units), splitting that keeps escape sequences and
 // surrogate pairs whole, and the carrier keywords Twilio documents.
-#include <switchboard/sms.h>
-#include <switchboard/utf8.h>
+#include <sbcommon/sms.h>
+#include <sbcommon/utf8.h>
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-using namespace switchboard::sms;
+using namespace sbcommon::sms;
 
 namespace {
 
@@ -138,7 +138,7 @@ TEST(SmsKeywords, ConsentOfAKeywordIsWhatEveryConnectorRecords) {
 }
 
 TEST(PluginText, ExcerptsOfProviderAnswersAreOneLineValidAndShort) {
-    using switchboard::utf8::sanitizedExcerpt;
+    using sbcommon::utf8::sanitizedExcerpt;
     EXPECT_EQ(sanitizedExcerpt("Bad\r\n\r\nRequest\t: olá"), "Bad Request : olá");
     EXPECT_EQ(sanitizedExcerpt(std::string("a\xff" "b", 3)), "a\xEF\xBF\xBD" "b");  // invalid byte -> U+FFFD
     EXPECT_EQ(sanitizedExcerpt(std::string(500, 'x'), 10), std::string(10, 'x') + "...");

@@ -1,13 +1,13 @@
 // GSM 03.38 alphabet detection, segment counting and splitting.
 // Tables: 3GPP TS 23.038 §6.2.1 (default alphabet) and §6.2.1.1 (extension table, reached
 // through the escape 0x1B, so each extension character costs two septets).
-#include "switchboard/sms.h"
+#include "sbcommon/sms.h"
 
-#include <switchboard/utf8.h>
+#include <sbcommon/utf8.h>
 
 #include <algorithm>
 
-namespace switchboard::sms {
+namespace sbcommon::sms {
 
 namespace {
 
@@ -137,4 +137,4 @@ std::string fromUtf16Be(std::string_view b) {
     return out;
 }
 
-}  // namespace switchboard::sms
+}  // namespace sbcommon::sms

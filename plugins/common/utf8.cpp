@@ -1,6 +1,6 @@
-#include "switchboard/utf8.h"
+#include "sbcommon/utf8.h"
 
-namespace switchboard::utf8 {
+namespace sbcommon::utf8 {
 
 std::vector<CodePoint> decodeUtf8(std::string_view s) {
     std::vector<CodePoint> out;
@@ -66,4 +66,4 @@ std::string sanitizedExcerpt(std::string_view text, size_t maxBytes) {
     return out;
 }
 
-}  // namespace switchboard::utf8
+}  // namespace sbcommon::utf8

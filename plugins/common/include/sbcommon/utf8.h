@@ -1,6 +1,6 @@
 // UTF-8 <-> code points, shared by the bundled connectors (the SMS library's alphabet and
 // segment logic, log-safe excerpts of providers' answers) so each does not carry its own decoder. Linked
-// statically into plugins (target switchboard_plugin_text); not part of the installed SDK.
+// statically into plugins (target sbcommon); not part of the installed SDK.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard::utf8 {
+namespace sbcommon::utf8 {
 
 inline constexpr char32_t kReplacement = 0xFFFD;
 
@@ -28,4 +28,4 @@ void appendUtf8(std::string& out, char32_t cp);
 // becomes U+FFFD), at most maxBytes, plus "..." when cut.
 std::string sanitizedExcerpt(std::string_view text, size_t maxBytes = 200);
 
-}  // namespace switchboard::utf8
+}  // namespace sbcommon::utf8

@@ -1,5 +1,5 @@
 // application/x-www-form-urlencoded data as SMS gateways send it (Kannel's get-url and dlr-url
-// queries, Twilio's webhook bodies) and as their HTTP APIs take it. Part of switchboard_sms.
+// queries, Twilio's webhook bodies) and as their HTTP APIs take it. Part of sbcommon.
 #pragma once
 
 #include <map>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace switchboard::sms {
+namespace sbcommon::form {
 
 // name → value, percent-decoded with '+' as a space (Kannel's get-url escaping: space → '+',
 // '+' → %2B, other bytes %XX). Values are bytes: a UCS-2 text stays UTF-16BE. A repeated
@@ -23,7 +23,4 @@ std::string withoutParam(std::string_view query, std::string_view name);
 // Percent-encodes every byte except unreserved characters (RFC 3986 §2.3).
 std::string urlEncode(std::string_view bytes);
 
-// Equal without an early exit (tokens compared in constant time for their length).
-bool constantTimeEquals(std::string_view a, std::string_view b);
-
-}  // namespace switchboard::sms
+}  // namespace sbcommon::form

@@ -4,12 +4,12 @@
 // https://www.twilio.com/help/faq/sms/does-twilio-support-stop-block-and-cancel-aka-sms-filtering):
 // STOP, STOPALL, UNSUBSCRIBE, CANCEL, END and QUIT opt out; START, YES and UNSTOP opt back in;
 // HELP and INFO ask for help. Only a single-word message counts ("STOP PLEASE" does not).
-#include "switchboard/sms.h"
+#include "sbcommon/sms.h"
 
 #include <algorithm>
 #include <array>
 
-namespace switchboard::sms {
+namespace sbcommon::sms {
 
 namespace {
 
@@ -60,4 +60,4 @@ std::optional<KeywordConsent> consentOfKeyword(std::string_view text) {
     return std::nullopt;
 }
 
-}  // namespace switchboard::sms
+}  // namespace sbcommon::sms

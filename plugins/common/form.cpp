@@ -1,6 +1,6 @@
-#include "switchboard/sms_form.h"
+#include "sbcommon/form.h"
 
-namespace switchboard::sms {
+namespace sbcommon::form {
 
 namespace {
 
@@ -80,11 +80,4 @@ std::string urlEncode(std::string_view bytes) {
     return out;
 }
 
-bool constantTimeEquals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-}  // namespace switchboard::sms
+}  // namespace sbcommon::form

@@ -1,6 +1,6 @@
 // Shared SMS logic for the SMS connectors (Kannel, Twilio, ...): which alphabet a text needs,
 // how many segments it costs, how to split it, and what an inbound keyword means. Plain C++17,
-// no dependencies; a static library (target switchboard_sms) the plugins link, never the host.
+// no dependencies; a static library (target sbcommon) the plugins link, never the host.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace switchboard::sms {
+namespace sbcommon::sms {
 
 // GSM 03.38 7-bit default alphabet, or UCS-2 (UTF-16) for anything outside it.
 enum class Encoding { Gsm7, Ucs2 };
@@ -69,4 +69,4 @@ struct KeywordConsent {
 };
 std::optional<KeywordConsent> consentOfKeyword(std::string_view text);
 
-}  // namespace switchboard::sms
+}  // namespace sbcommon::sms
