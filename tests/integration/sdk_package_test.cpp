@@ -8,13 +8,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <ostream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -110,7 +113,7 @@ TEST_F(SdkPackage, InstallsThePluginChecker) {
     ASSERT_TRUE(fs::exists(checker)) << show(*install_);
     ProcessResult noArgs = run({checker});
     EXPECT_NE(noArgs.exitCode, 0);
-    EXPECT_THAT(noArgs.out + noArgs.err, HasSubstr("PLUGIN"));
+    EXPECT_THAT(noArgs.out + noArgs.err, HasSubstr("no plugin file given"));
 }
 
 // find_package(SwitchboardSDK 1.N) must find an SDK that has the 1.N services.
@@ -269,6 +272,98 @@ TEST_P(SdkTemplate, HelpersBuildOutOfTreeAndWork) {
     EXPECT_THAT(ran.out, HasSubstr("x_answer=yes\n"));
     EXPECT_THAT(ran.out, HasSubstr("body=accepted\n"));
     EXPECT_EQ(server.only().uri, "/probe");
+}
+
+// Builds the installed example `name` out of tree with clang/libc++, exactly as the template's
+// README shows; returns its plugin directory ("" and a failure when it did not build).
+std::string buildExample(const std::string& prefix, const TempDir& work, const std::string& name,
+                         const std::string& plugin, const Toolchain& tc) {
+    const std::string src = work.file(name), build = src + "/build";
+    fs::copy(prefix + "/share/switchboard/examples/" + name, src, fs::copy_options::recursive);
+    std::vector<std::string> configure = {"cmake", "-S", src, "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix,
+                                          "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_COMPILER=" + tc.compiler};
+    configure.insert(configure.end(), tc.cmakeArgs.begin(), tc.cmakeArgs.end());
+    ProcessResult configured = run(configure, {}, std::chrono::seconds(300));
+    EXPECT_EQ(configured.exitCode, 0) << show(configured);
+    ProcessResult built = run({"cmake", "--build", build}, {}, std::chrono::seconds(300));
+    EXPECT_EQ(built.exitCode, 0) << show(built);
+    if (configured.exitCode != 0 || built.exitCode != 0) return "";
+    EXPECT_THAT(run({"readelf", "-d", build + "/switchboard-" + plugin + ".so"}).out,
+                HasSubstr("[" + tc.runtime + "]"));
+    return build;
+}
+
+// The examples the template's README walks through: each under 100 lines, built with clang and
+// libc++ from the installed package, loaded by this gcc-built host. A Telegram update with the
+// secret is stored (a forged one is refused and counted), and a message to the customer it
+// brought is delivered to a signed JSON webhook whose receipt updates the timeline.
+TEST_F(SdkPackage, ExamplesBuiltWithClangAndLibcxxStoreAndDeliver) {
+    ASSERT_EQ(install_->exitCode, 0) << show(*install_);
+    const Toolchain tc = toolchains()[1];
+    if (!onPath(tc.compiler)) GTEST_SKIP() << tc.compiler << " is not installed";
+    for (const char* file : {"telegram_source/telegram_source.cpp", "json_webhook_sink/json_webhook_sink.cpp"}) {
+        const std::string text = readFile(prefix() + "/share/switchboard/examples/" + file);
+        EXPECT_LT(std::count(text.begin(), text.end(), '\n'), 100) << file << " must stay under 100 lines";
+    }
+    TempDir work;
+    const std::string source = buildExample(prefix(), work, "telegram_source", "telegram-example", tc);
+    const std::string sink = buildExample(prefix(), work, "json_webhook_sink", "json-webhook-example", tc);
+    ASSERT_FALSE(source.empty() || sink.empty());
+    // The checker's dummy values do not meet the sink's URL format: give it one.
+    for (const auto& [dir, so, option] : {std::tuple{source, "telegram", "secret_token=tg-secret_1"},
+                                          std::tuple{sink, "json-webhook", "url=http://127.0.0.1:9/inbox"}}) {
+        ProcessResult checked = run({prefix() + "/bin/switchboard-plugin-check",
+                                     dir + "/switchboard-" + so + "-example.so", "--no-sink", "--option", option});
+        EXPECT_EQ(checked.exitCode, 0) << show(checked);
+    }
+
+    HttpEndpoint receiver;
+    receiver.answer({200, R"({"id":"hook-msg-1"})", {}});
+    const std::string secret = "whsec-0123456789";
+    HostProcess host("  - name: tg\n    plugin: telegram-example\n    options: { secret_token: tg-secret_1 }\n"
+                     "  - name: hook\n    plugin: json-webhook-example\n    options: { url: \"" +
+                         receiver.url("/inbox") + "\", signing_secret: " + secret + " }\n",
+                     "identity:\n  default_region: PT\noutbox:\n  poll_interval: 50ms\n", {}, {source, sink});
+    const std::string update = R"({"update_id": 900001, "message": {"message_id": 7, "date": 1765000000,
+        "chat": {"id": 4242, "type": "private"}, "from": {"id": 4242, "first_name": "Ana", "last_name": "Silva"},
+        "contact": {"phone_number": "351912345678", "first_name": "Ana", "user_id": 4242}}})";
+    const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
+    auto forged = json;
+    forged["X-Telegram-Bot-Api-Secret-Token"] = "guess";
+    EXPECT_EQ(http("POST", host.port(), "/webhooks/tg", update, forged).status, 401);
+    auto signedTg = json;
+    signedTg["X-Telegram-Bot-Api-Secret-Token"] = "tg-secret_1";
+    auto stored = http("POST", host.port(), "/webhooks/tg", update, signedTg);
+    ASSERT_EQ(stored.status, 200) << stored.body << host.output();
+    EXPECT_THAT(stored.body, HasSubstr("stored"));
+    EXPECT_THAT(http("POST", host.port(), "/webhooks/tg", update, signedTg).body, HasSubstr("duplicate"));
+    EXPECT_THAT(host.get("/api/v1/connectors/tg", host.auth()).body, HasSubstr("\"rejected\":1"));
+
+    auto found = host.get("/api/v1/customers?identity=phone:%2B351912345678", host.auth());
+    const std::string customer = nlohmann::json::parse(found.body)["customers"].at(0)["id"];
+    auto queued = http("POST", host.port(), "/api/v1/messages",
+                       nlohmann::json{{"customer_id", customer}, {"connector", "hook"}, {"text", "Your card ships"}}.dump(),
+                       host.auth());
+    ASSERT_EQ(queued.status, 202) << queued.body;
+    ASSERT_TRUE(waitFor([&] { return !receiver.received().empty(); })) << host.output();
+    const ReceivedRequest got = receiver.received().at(0);
+    EXPECT_EQ(got.headers.at("x-signature"), "sha256=" + hmacSha256Hex(secret, got.body));
+    const auto sent = nlohmann::json::parse(got.body);
+    EXPECT_EQ(sent["text"], "Your card ships");
+    EXPECT_EQ(sent["customer_id"], customer);
+    EXPECT_EQ(sent["to"], nlohmann::json::array({{{"type", "phone"}, {"value", "+351912345678"}}}));
+
+    const std::string receipt = R"({"id":"hook-msg-1","status":"delivered"})";
+    auto signedReceipt = json;
+    signedReceipt["X-Signature"] = "sha256=" + hmacSha256Hex(secret, receipt);
+    ASSERT_TRUE(waitFor([&] { return http("POST", host.port(), "/webhooks/hook/receipts", receipt, signedReceipt).status == 200; }));
+    ASSERT_TRUE(waitFor([&] {
+        return host.get("/api/v1/customers/" + customer + "/timeline", host.auth()).body.find("\"delivered\"") !=
+               std::string::npos;
+    })) << host.get("/api/v1/customers/" + customer + "/timeline", host.auth()).body;
+    signedReceipt["X-Signature"] = "sha256=" + hmacSha256Hex("wrong", receipt);
+    EXPECT_EQ(http("POST", host.port(), "/webhooks/hook/receipts", receipt, signedReceipt).status, 403);
+    EXPECT_EQ(http("GET", host.port(), "/webhooks/hook/receipts", "", {}).status, 405);
 }
 
 INSTANTIATE_TEST_SUITE_P(Toolchains, SdkTemplate, ::testing::ValuesIn(toolchains()),

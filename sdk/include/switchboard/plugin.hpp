@@ -120,29 +120,23 @@ class Option {
 public:
     constexpr Option(const char* name, sb_option_type type, const char* description)
         : o_(option(name, type, 0, nullptr, description)) {}
-    constexpr Option required() const { return with([](sb_option& o) { o.flags |= SB_OPTION_REQUIRED; }); }
-    constexpr Option secret() const { return with([](sb_option& o) { o.flags |= SB_OPTION_SECRET; }); }
-    constexpr Option defaultValue(const char* v) const { return with([v](sb_option& o) { o.default_value = v; }); }
-    constexpr Option oneOf(const char* values) const { return with([values](sb_option& o) { o.allowed = values; }); }
-    constexpr Option pattern(const char* re) const { return with([re](sb_option& o) { o.pattern = re; }); }
-    constexpr Option min(const char* v) const { return with([v](sb_option& o) { o.min_value = v; }); }
-    constexpr Option max(const char* v) const { return with([v](sb_option& o) { o.max_value = v; }); }
+    constexpr Option required() const { Option c = *this; c.o_.flags |= SB_OPTION_REQUIRED; return c; }
+    constexpr Option secret() const { Option c = *this; c.o_.flags |= SB_OPTION_SECRET; return c; }
+    constexpr Option defaultValue(const char* v) const { Option c = *this; c.o_.default_value = v; return c; }
+    constexpr Option oneOf(const char* values) const { Option c = *this; c.o_.allowed = values; return c; }
+    constexpr Option pattern(const char* re) const { Option c = *this; c.o_.pattern = re; return c; }
+    constexpr Option min(const char* v) const { Option c = *this; c.o_.min_value = v; return c; }
+    constexpr Option max(const char* v) const { Option c = *this; c.o_.max_value = v; return c; }
     constexpr Option format(sb_option_format f) const {
-        return with([f](sb_option& o) { o.format = static_cast<uint32_t>(f); });
+        Option c = *this;
+        c.o_.format = static_cast<uint32_t>(f);
+        return c;
     }
-    constexpr Option needs(const char* options) const {
-        return with([options](sb_option& o) { o.requires_options = options; });
-    }
-    constexpr Option group(const char* name) const { return with([name](sb_option& o) { o.one_of_group = name; }); }
+    constexpr Option needs(const char* options) const { Option c = *this; c.o_.requires_options = options; return c; }
+    constexpr Option group(const char* name) const { Option c = *this; c.o_.one_of_group = name; return c; }
     constexpr operator sb_option() const { return o_; }
 
 private:
-    template <typename F>
-    constexpr Option with(F f) const {
-        Option copy = *this;
-        f(copy.o_);
-        return copy;
-    }
     sb_option o_;
 };
 
@@ -666,6 +660,14 @@ inline sb_status report(const Result& r, sb_errbuf err) {
 }
 
 // Detects the optional static members a plugin class may declare (see the top of this file).
+// The plugin's option table, recorded by the entry point (SWITCHBOARD_PLUGIN) so create can
+// refuse a config without a required option on a host that did not check (conformance kits).
+template <typename P>
+struct SchemaOf {
+    static inline const sb_option* options = nullptr;
+    static inline size_t count = 0;
+};
+
 template <typename P, typename = void>
 struct HasValidate : std::false_type {};
 template <typename P>
@@ -724,7 +726,13 @@ struct Adapter {
         return guarded(err, SB_FAIL_FATAL, [&] {
             Config config(cfg);
             // The same rules check-config ran: a config it passed is not refused here.
-            ConfigProblems problems = problemsOf(config);
+            ConfigProblems problems;
+            for (size_t i = 0; i < SchemaOf<P>::count; ++i) {
+                const sb_option* o = SB_ARRAY_AT(sb_option, SchemaOf<P>::options, i);
+                if ((o->flags & SB_OPTION_REQUIRED) && !config.has(o->name))
+                    problems.add(o->name, "is required and missing");
+            }
+            if (problems.empty()) problems = problemsOf(config);
             if (!problems.empty()) {
                 writeError(err, problems.summary());
                 return SB_FAIL_CONFIG;
@@ -849,5 +857,7 @@ constexpr sb_plugin_descriptor makeDescriptor(const char* name, const char* vers
     extern "C" SB_EXPORT const sb_plugin_descriptor* switchboard_plugin_descriptor(void) {           \
         static const sb_plugin_descriptor descriptor =                                               \
             ::switchboard::detail::makeDescriptor<CLASS>(NAME, VERSION, DESCRIPTION, KIND, OPTIONS); \
+        ::switchboard::detail::SchemaOf<CLASS>::options = descriptor.options;                        \
+        ::switchboard::detail::SchemaOf<CLASS>::count = descriptor.option_count;                     \
         return &descriptor;                                                                          \
     }
